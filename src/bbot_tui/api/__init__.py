@@ -1,0 +1,1 @@
+"""The HTTP layer: models, client and errors (no Textual here)."""

@@ -1,0 +1,47 @@
+"""Textual messages that cross screens.
+
+The app owns the settings and the profile's client; the main screen owns assistants, threads and
+runs. The app tells the main screen what changed with these messages (posted to the screen), and
+the screens ask the app for app-level things with ``…Requested`` messages (they bubble from a
+screen to the app).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.message import Message
+
+__all__ = ["ConnectionRequested", "ProfileActivated", "SettingsLoaded"]
+
+
+@dataclass
+class SettingsLoaded(Message):
+    """The settings are loaded (at startup): apply the layout toggles and the input history.
+
+    Attributes:
+        warnings: problems found while loading (already sanitized, one line each).
+        backup_path: where a corrupt settings file was moved, if it was.
+    """
+
+    warnings: list[str] = field(default_factory=list)
+    backup_path: Path | None = None
+
+
+@dataclass
+class ProfileActivated(Message):
+    """A profile became active and its client is ready: reload assistants and threads.
+
+    Attributes:
+        name: the profile's name.
+    """
+
+    name: str
+
+
+@dataclass
+class ConnectionRequested(Message):
+    """A screen wants the connection screen (to edit the active profile or add one)."""
+
+    new_profile: bool = False

@@ -1,0 +1,524 @@
+"""The main screen: assistants and threads on the side, the conversation, the composer.
+
+Layout: the side panes (assistants, threads), the centre (message view, interrupt card, composer),
+the event log (toggled), the status bar and the footer. Below 100 columns the side panes hide
+(``ctrl+b`` shows them over the centre). The workers live in
+:class:`~bbot_tui.screens.main_flows.MainFlows`; this class wires the widgets' messages to them,
+holds the key bindings and handles every worker failure in one place. Its stylesheet,
+``styles/main.tcss``, is loaded by the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from bbot_tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.screens.main_flows import MainFlows, RunPlan
+from bbot_tui.text import one_line
+from bbot_tui.widgets.assistant_pane import AssistantPane
+from bbot_tui.widgets.composer import Composer, describe_size
+from bbot_tui.widgets.event_log import EventLog
+from bbot_tui.widgets.status_bar import StatusBar
+from bbot_tui.widgets.thread_pane import ThreadPane
+
+if TYPE_CHECKING:
+    from bbot_tui.run_options import RunOptions
+    from bbot_tui.stream.transcript import Transcript
+
+__all__ = ["CONFIRM_BYTES", "NARROW_WIDTH", "MainScreen", "parse_answer"]
+
+NARROW_WIDTH = 100
+"""Below this many columns the side panes are hidden unless toggled."""
+CONFIRM_BYTES = 2_000_000
+"""Inputs larger than this are only sent after a confirmation (RELIABILITY U7)."""
+
+
+def parse_answer(text: str) -> Any:
+    """The resume value typed in the composer: a JSON object or array, else the text itself."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        import json
+
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return text
+        if isinstance(value, dict | list):
+            return value
+    return text
+
+
+class MainScreen(MainFlows):
+    """Assistants, threads, the conversation and the composer."""
+
+    AUTO_FOCUS = "#composer"
+    BINDINGS = [
+        Binding("escape", "stop", "Stop run", priority=True),
+        Binding("ctrl+d", "detach", "Detach", priority=True),
+        Binding("escape", "focus_composer", "Composer", show=False),
+        Binding("ctrl+b", "toggle_side", "Panes"),
+        Binding("ctrl+l,f2", "toggle_event_log", "Events"),
+        Binding("ctrl+n", "new_thread", "New thread"),
+        Binding("ctrl+o", "run_options", "Run options"),
+        Binding("ctrl+t", "history", "History"),
+        Binding("f5", "refresh", "Refresh", show=False),
+    ]
+    """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it."""
+
+    def compose(self) -> ComposeResult:
+        """The layout."""
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield AssistantPane(id="assistant-pane")
+                yield ThreadPane(id="thread-pane")
+            with Vertical(id="center"):
+                yield self._message_view()
+                yield from self._interrupt_card()
+                yield Composer(id="composer")
+            yield EventLog(id="event-log")
+        yield StatusBar(id="status-bar")
+        yield Footer()
+
+    @staticmethod
+    def _message_view() -> Widget:
+        try:
+            from bbot_tui.widgets.message_view import MessageView
+        except ImportError:  # another helper is still writing it
+            return Static("(message view unavailable)", id="message-view")
+        return MessageView(id="message-view")
+
+    @staticmethod
+    def _interrupt_card() -> Iterable[Widget]:
+        try:
+            from bbot_tui.widgets.interrupt_card import InterruptCard
+        except ImportError:
+            return []
+        return [InterruptCard(id="interrupt-card")]
+
+    def on_mount(self) -> None:
+        """Adapt to the terminal size and show the empty transcript."""
+        self._adapt(self.size.width)
+        self.show_transcript(self.transcript)
+        self.sync_mode()
+
+    def on_resize(self) -> None:
+        """Collapse the side panes on narrow terminals."""
+        self._adapt(self.size.width)
+
+    def _adapt(self, width: int) -> None:
+        self.set_class(0 < width < NARROW_WIDTH, "-narrow")
+
+    # --- the views of the transcript -------------------------------------------------------
+
+    def show_transcript(self, transcript: Transcript) -> None:
+        """Hand a transcript to the message view and the interrupt card."""
+        for widget in self.query("#message-view, #interrupt-card"):
+            if hasattr(widget, "transcript"):
+                widget.transcript = transcript
+
+    def sync_mode(self) -> None:
+        """Set what Enter does (chat / answer / continue) from the transcript's stop."""
+        t = self.transcript
+        composer = self.composer
+        composer.busy = self.running
+        if self.assistant is None:
+            composer.mode = "no-assistant"
+        elif t.stop == "question" and t.interrupts:
+            composer.mode = "answer"
+        elif t.stop == "breakpoint":
+            composer.mode = "breakpoint"
+        else:
+            composer.mode = "chat"
+        if not self.running and t.stop in ("question", "breakpoint") and self.thread_id:
+            self.status_bar.status = t.stop
+        for card in self.query("#interrupt-card"):
+            card.transcript = t  # type: ignore[attr-defined]
+
+    def watch_running(self, running: bool) -> None:
+        """Show the composer busy while a run streams."""
+        if self.is_mounted:
+            self.composer.busy = running
+
+    def _apply_update(self, session: Any, update: Any) -> None:
+        meta = self.transcript.meta_version
+        super()._apply_update(session, update)
+        if self.transcript.meta_version != meta or update.phase == "done":
+            for card in self.query("#interrupt-card"):
+                card.transcript = self.transcript  # type: ignore[attr-defined]
+
+    # --- settings --------------------------------------------------------------------------
+
+    @on(SettingsLoaded)
+    def _settings_loaded(self, message: SettingsLoaded) -> None:
+        settings = self.bbot.settings
+        if settings is None:
+            return
+        self.set_class(not settings.show_assistant_pane, "-hide-side")
+        self._show_event_log(settings.show_event_log)
+        self.composer.input_history = list(settings.input_history)
+        if message.backup_path is not None:
+            self.status_bar.warning = f"settings were damaged: backup in {message.backup_path}"
+        elif message.warnings:
+            self.status_bar.warning = message.warnings[0]
+
+    @on(ProfileActivated)
+    def _profile_activated(self, message: ProfileActivated) -> None:
+        profile = self.bbot.profile
+        bar = self.status_bar
+        bar.profile = message.name
+        bar.server = profile.base_url if profile else ""
+        self.assistant = None
+        self.workers.cancel_group(self, "run")
+        self.install_thread(None)
+        self.load_assistants(restore=True)
+
+    def run_options(self) -> RunOptions:
+        """The selected assistant's remembered run options (defaults if none)."""
+        from bbot_tui.run_options import RunOptions
+
+        settings = self.bbot.settings
+        stored = (
+            settings.run_options.get(self.assistant.assistant_id)
+            if (settings is not None and self.assistant is not None)
+            else None
+        )
+        return RunOptions.from_settings(stored)
+
+    def store_run_options(self, options: RunOptions) -> None:
+        """Remember run options for the selected assistant."""
+        settings = self.bbot.settings
+        if settings is None or self.assistant is None:
+            return
+        run_options = dict(settings.run_options)
+        run_options[self.assistant.assistant_id] = options.to_settings()
+        settings.run_options = run_options
+        self.bbot.save_settings()
+
+    def remember_thread(self, thread_id: str | None) -> None:
+        """Persist the open thread of the active profile."""
+        profile = self.bbot.profile
+        if profile is not None and profile.last_thread_id != thread_id:
+            profile.last_thread_id = thread_id
+            self.bbot.save_settings()
+
+    # --- widget messages --------------------------------------------------------------------
+
+    @on(AssistantPane.Selected)
+    def _assistant_selected(self, message: AssistantPane.Selected) -> None:
+        self.select_assistant(message.assistant)
+        self.composer.focus()
+
+    @on(AssistantPane.InspectRequested)
+    def _inspect(self, message: AssistantPane.InspectRequested) -> None:
+        self.inspect_assistant(message.assistant)
+
+    @on(ThreadPane.Selected)
+    def _thread_selected(self, message: ThreadPane.Selected) -> None:
+        self.run_flow(RunPlan("open", thread_id=message.thread_id))
+        self.composer.focus()
+
+    @on(ThreadPane.NewRequested)
+    def action_new_thread(self) -> None:
+        """Start a new conversation."""
+        self.new_thread()
+        self.composer.focus()
+
+    @on(ThreadPane.DeleteRequested)
+    @work(group="confirm", exit_on_error=False)
+    async def _delete(self, message: ThreadPane.DeleteRequested) -> None:
+        from bbot_tui.screens.confirm import ConfirmScreen
+
+        question = ConfirmScreen(
+            "Delete thread?",
+            f"{message.title}\n\nThe thread and its history are deleted on the server.",
+            confirm_label="Delete",
+            danger=True,
+        )
+        if await self.app.push_screen_wait(question):
+            self.thread_op("delete", message.thread_id, message.title)
+
+    @on(ThreadPane.CopyRequested)
+    def _copy(self, message: ThreadPane.CopyRequested) -> None:
+        thread = self.thread_pane.get(message.thread_id)
+        from bbot_tui.widgets.thread_pane import thread_label
+
+        self.thread_op("copy", message.thread_id, thread_label(thread) if thread else "")
+
+    @on(ThreadPane.RenameRequested)
+    @work(group="confirm", exit_on_error=False)
+    async def _rename(self, message: ThreadPane.RenameRequested) -> None:
+        from bbot_tui.screens.confirm import RenameScreen
+
+        title = await self.app.push_screen_wait(RenameScreen(message.title))
+        if title:
+            self.thread_op("rename", message.thread_id, title)
+
+    @on(ThreadPane.MoreRequested)
+    def _more(self) -> None:
+        self.load_threads(append=True)
+
+    @on(ThreadPane.StatusFilterChanged)
+    def _status_filter(self, message: ThreadPane.StatusFilterChanged) -> None:
+        self.status_filter = message.status
+        self.load_threads()
+
+    @on(Composer.Submitted)
+    @work(group="submit", exclusive=True, exit_on_error=False)
+    async def _submitted(self, message: Composer.Submitted) -> None:
+        text = message.text
+        composer = self.composer
+        if self.running:
+            self.notify("A run is streaming: Esc stops it, ctrl+d detaches.", severity="warning")
+            return
+        if self.assistant is None:
+            self.notify("Pick an assistant first.", severity="warning")
+            return
+        t = self.transcript
+        plan: RunPlan | None
+        if t.stop == "question" and t.interrupts:
+            if not text.strip():
+                self.notify("Type an answer to the question first.", severity="warning")
+                return
+            if len(t.interrupts) > 1:
+                self.notify("Several questions are waiting: answer them in the card above.")
+                return
+            from bbot_tui.session import build_command
+
+            command = build_command(resume=parse_answer(text), has_resume=True)
+            plan = RunPlan("resume", command=command)
+        elif t.stop == "breakpoint" and not text.strip():
+            plan = RunPlan("continue")
+        elif not text.strip():
+            return
+        else:
+            plan = RunPlan("send", text=text)
+        size = len(text.encode("utf-8", "replace"))
+        if size > CONFIRM_BYTES:
+            from bbot_tui.screens.confirm import ConfirmScreen
+
+            question = ConfirmScreen(
+                "Send a very large input?",
+                f"The input is {describe_size(size)}. Send it anyway?",
+                confirm_label="Send",
+            )
+            if not await self.app.push_screen_wait(question):
+                return
+        composer.remember(text)
+        composer.clear()
+        settings = self.bbot.settings
+        if settings is not None and text.strip():
+            settings.input_history = list(composer.input_history)
+            self.bbot.save_settings()
+        self.run_flow(plan)
+
+    def on_interrupt_card_resume_requested(self, message: Any) -> None:
+        """The interrupt card's answer: resume with its command."""
+        if not self.running:
+            self.run_flow(RunPlan("resume", command=message.command))
+
+    def on_interrupt_card_continue_requested(self, message: Any) -> None:
+        """Continue from a breakpoint (input null)."""
+        if not self.running:
+            self.run_flow(RunPlan("continue"))
+
+    @work(group="confirm", exit_on_error=False)
+    async def on_message_view_link_clicked(self, message: Any) -> None:
+        """Show the link's real target; open only http(s) links the user confirms."""
+        from bbot_tui.screens.confirm import OpenUrlScreen
+
+        screen = OpenUrlScreen(str(message.url))
+        if await self.app.push_screen_wait(screen) and screen.allowed:
+            self.app.open_url(screen.url)
+
+    def on_message_view_copy_requested(self, message: Any) -> None:
+        """Copy to the clipboard (OSC 52 and, where possible, the system clipboard)."""
+        text = str(message.text)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters.")
+
+    # --- actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop and Detach exist only while a run streams."""
+        if action in ("stop", "detach"):
+            return self.running
+        return True
+
+    def action_stop(self) -> None:
+        """Stop the run (cancel on the server)."""
+        self.stop()
+
+    def action_detach(self) -> None:
+        """Stop following the run; it goes on on the server."""
+        self.detach()
+
+    def action_focus_composer(self) -> None:
+        """Back to the composer."""
+        self.set_class(False, "-side-open")
+        self.composer.focus()
+
+    def action_toggle_side(self) -> None:
+        """Show or hide the assistant and thread panes."""
+        if self.has_class("-narrow"):
+            self.toggle_class("-side-open")
+            if self.has_class("-side-open"):
+                self.query_one("#assistant-list").focus()
+            return
+        hidden = not self.has_class("-hide-side")
+        self.set_class(hidden, "-hide-side")
+        settings = self.bbot.settings
+        if settings is not None:
+            settings.show_assistant_pane = not hidden
+            self.bbot.save_settings()
+
+    def action_toggle_event_log(self) -> None:
+        """Show or hide the raw event log."""
+        show = not self.has_class("-show-events")
+        self._show_event_log(show)
+        settings = self.bbot.settings
+        if settings is not None:
+            settings.show_event_log = show
+            self.bbot.save_settings()
+
+    def _show_event_log(self, show: bool) -> None:
+        self.set_class(show, "-show-events")
+        log = self.event_log
+        log.display = show
+        if show:
+            log.sync()
+
+    @work(exclusive=True, group="run-options", exit_on_error=False)
+    async def action_run_options(self) -> None:
+        """Edit the selected assistant's run options."""
+        from bbot_tui.api.errors import ApiError
+        from bbot_tui.screens.run_options import RunOptionsScreen
+
+        assistant = self.assistant
+        if assistant is None:
+            self.notify("Pick an assistant first.", severity="warning")
+            return
+        try:
+            nodes = (await self.client().get_graph(assistant.assistant_id)).node_names()
+        except ApiError:
+            nodes = []
+        screen = RunOptionsScreen(
+            self.run_options(),
+            node_names=nodes,
+            entity_id=assistant.entity_id,
+            title=assistant.label,
+        )
+        options = await self.app.push_screen_wait(screen)
+        if options is not None and self.assistant is assistant:
+            self.store_run_options(options)
+            self.notify("Run options saved for this assistant.")
+
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def action_history(self) -> None:
+        """Time travel: the open thread's checkpoints."""
+        if self.thread_id is None:
+            self.notify("Open a thread first.", severity="warning")
+            return
+        try:
+            from bbot_tui.screens.history import HistoryScreen
+        except ImportError:
+            self.notify("The history view is not available in this build.")
+            return
+        screen: Any = HistoryScreen(self.client(), self.thread_id)  # type: ignore[call-arg]
+        result = await self.app.push_screen_wait(screen)
+        if isinstance(result, tuple) and len(result) == 2:
+            kind, value = result
+            if kind == "rerun":
+                self.run_flow(RunPlan("rerun", checkpoint_id=str(value)))
+            elif kind == "open":
+                self.run_flow(RunPlan("open", thread_id=str(value)))
+
+    def action_refresh(self) -> None:
+        """Reload the assistants and threads."""
+        self.load_assistants()
+        self.load_threads()
+
+    def action_inspect(self) -> None:
+        """Inspect the selected assistant."""
+        if self.assistant is not None:
+            self.inspect_assistant(self.assistant)
+
+    def action_copy_thread_id(self) -> None:
+        """Copy the open thread's id."""
+        if self.thread_id:
+            self.on_message_view_copy_requested(type("M", (), {"text": self.thread_id})())
+
+    def action_connection(self) -> None:
+        """Ask the app for the connection screen."""
+        self.post_message(ConnectionRequested())
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """Every action of the main screen, for the command palette."""
+        commands = [
+            ("New thread", "Start a new conversation (ctrl+n)", self.action_new_thread),
+            ("Stop run", "Cancel the streaming run on the server (Esc)", self.action_stop),
+            ("Detach from run", "Stop following; the run goes on (ctrl+d)", self.action_detach),
+            ("Toggle side panes", "Assistants and threads (ctrl+b)", self.action_toggle_side),
+            ("Toggle event log", "Raw stream events (ctrl+l / F2)", self.action_toggle_event_log),
+            (
+                "Run options…",
+                "Stream modes, breakpoints, config… (ctrl+o)",
+                self.action_run_options,
+            ),
+            ("History / time travel…", "Checkpoints of the thread (ctrl+t)", self.action_history),
+            ("Inspect assistant", "Config, schemas, graph nodes (i)", self.action_inspect),
+            ("Refresh", "Reload assistants and threads (F5)", self.action_refresh),
+            (
+                "Copy thread id",
+                "Put the open thread's id on the clipboard",
+                self.action_copy_thread_id,
+            ),
+            ("Focus composer", "Back to the message input (Esc)", self.action_focus_composer),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+    # --- failures, in one place ------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        title, text = describe_error(error)
+        self.notify(text, title=title, severity="error", timeout=10, markup=False)
+        if event.worker.group == "run":
+            self.running = False
+            self.status_bar.status = "error"
+            self.status_bar.notice = one_line(text, 80)
+            self.sync_mode()
+
+
+def describe_error(error: BaseException | None) -> tuple[str, str]:
+    """A title and a one-paragraph, sanitized, key-free description of a worker failure."""
+    from bbot_tui.api.errors import ApiError
+    from bbot_tui.security import redact, registered_secrets
+
+    if isinstance(error, ApiError):
+        text = error.message + (f" ({error.hint})" if error.hint else "")
+        title = "Server error" if getattr(error, "status", None) else "Connection"
+    elif type(error).__name__ == "ValidationError":
+        from bbot_tui.run_options import field_errors
+
+        try:
+            fields = field_errors(error)  # type: ignore[arg-type]
+            text = "; ".join(f"{k}: {', '.join(v)}" for k, v in fields.items())
+        except Exception:
+            text = str(error)
+        title, text = "Run options are invalid", text + " (ctrl+o to fix)"
+    else:
+        title, text = "Unexpected error", f"{type(error).__name__}: {error}"
+    return title, one_line(redact(text, registered_secrets()), 400)

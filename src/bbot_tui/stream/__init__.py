@@ -1,0 +1,1 @@
+"""UI-free streaming: SSE parsing, typed events, the transcript and its reducer."""

@@ -1,0 +1,392 @@
+"""The transcript: a run's conversation as plain data, what every view renders.
+
+Nothing here knows about Textual or HTTP. :mod:`bbot_tui.stream.reducer` fills it from stream
+events; the message view, the headless printer and ``--json`` summaries read it.
+
+Change tracking: every mutation marks the touched message keys dirty; a view calls
+:meth:`Transcript.take_dirty` once per frame and redraws only those.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Message",
+    "NodeStep",
+    "PendingInterrupt",
+    "StopKind",
+    "Timing",
+    "ToolCall",
+    "Transcript",
+    "content_text",
+    "role_of",
+]
+
+StopKind = Literal["question", "breakpoint", "cancelled", "error"]
+
+_ROLE = {
+    "human": "human",
+    "HumanMessage": "human",
+    "HumanMessageChunk": "human",
+    "user": "human",
+    "ai": "ai",
+    "AIMessage": "ai",
+    "AIMessageChunk": "ai",
+    "assistant": "ai",
+    "tool": "tool",
+    "ToolMessage": "tool",
+    "ToolMessageChunk": "tool",
+    "system": "system",
+    "SystemMessage": "system",
+    "remove": "remove",
+}
+
+
+def role_of(message: dict[str, Any]) -> str:
+    """The role of a serialised LangChain message (``human``, ``ai``, ``tool``, ``system``)."""
+    kind = message.get("type") or message.get("role") or ""
+    return _ROLE.get(str(kind), str(kind) or "ai")
+
+
+def content_text(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a block list."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts: list[str] = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict):
+                if isinstance(block.get("text"), str):
+                    parts.append(block["text"])
+                elif block.get("type") not in ("tool_use", "tool_call", "image", "image_url"):
+                    parts.append(json.dumps(block, ensure_ascii=False))
+        return "".join(parts)
+    return json.dumps(content, ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A tool call of an AI message, possibly still streaming its arguments.
+
+    Attributes:
+        id: the tool call id (pairs it with the ToolMessage that answers it).
+        name: the tool's name.
+        args_text: the argument JSON as streamed so far.
+        args: the parsed arguments once complete (or from the final message).
+        index: the chunk index used to assemble streamed chunks.
+        result_key: the key of the tool message that answered it, if any yet.
+    """
+
+    id: str | None = None
+    name: str = ""
+    args_text: str = ""
+    args: Any = None
+    index: int | None = None
+    result_key: str | None = None
+
+    def display_args(self) -> str:
+        """The arguments as compact JSON (or the raw streamed text while incomplete)."""
+        if self.args is not None:
+            return json.dumps(self.args, ensure_ascii=False)
+        return self.args_text
+
+
+@dataclass(slots=True)
+class Message:
+    """One message block of the transcript.
+
+    Attributes:
+        key: a stable key for views (the message id, or a local one until the id is known).
+        id: the server's message id, when known.
+        role: ``human``, ``ai``, ``tool``, ``system`` or ``error``.
+        node: the graph node that produced it.
+        ns: the subgraph namespace it came from (empty at the root).
+        step: the superstep.
+        tool_calls: its tool calls (AI messages).
+        tool_call_id: for a tool message, the call it answers.
+        name: the message's ``name`` (a tool's name for tool messages).
+        status: a tool message's status (``success``/``error``).
+        streaming: True while it is a preview being streamed.
+        local: True for the user's input shown before the server echoed it.
+        version: bumped on every change.
+    """
+
+    key: str
+    id: str | None = None
+    role: str = "ai"
+    node: str | None = None
+    ns: tuple[str, ...] = ()
+    step: int | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    status: str | None = None
+    streaming: bool = False
+    local: bool = False
+    version: int = 0
+    _parts: list[str] = field(default_factory=list)
+    _text: str | None = ""
+
+    @property
+    def text(self) -> str:
+        """The message text (joined lazily: appending a token is O(1))."""
+        if self._text is None:
+            self._text = "".join(self._parts)
+            self._parts = [self._text]
+        return self._text
+
+    def append(self, chunk: str) -> None:
+        """Append streamed text."""
+        if chunk:
+            self._parts.append(chunk)
+            self._text = None
+            self.version += 1
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (cumulative streams, final messages)."""
+        if text != self.text:
+            self._parts = [text]
+            self._text = text
+            self.version += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able summary (for ``--json`` output and recordings)."""
+        out: dict[str, Any] = {"id": self.id, "type": self.role, "content": self.text}
+        if self.node:
+            out["node"] = self.node
+        if self.ns:
+            out["ns"] = list(self.ns)
+        if self.tool_calls:
+            out["tool_calls"] = [
+                {"id": t.id, "name": t.name, "args": t.args if t.args is not None else t.args_text}
+                for t in self.tool_calls
+            ]
+        if self.tool_call_id:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+@dataclass(slots=True)
+class PendingInterrupt:
+    """An interrupt waiting for an answer."""
+
+    id: str | None
+    value: Any
+    ns: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"id": self.id, "value": self.value, "ns": list(self.ns)}
+
+
+@dataclass(slots=True)
+class NodeStep:
+    """A node that ran: when it started and finished (monotonic seconds)."""
+
+    node: str
+    ns: tuple[str, ...] = ()
+    step: int | None = None
+    started_at: float = 0.0
+    ended_at: float | None = None
+    error: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from first to last sight, if finished."""
+        return None if self.ended_at is None else max(0.0, self.ended_at - self.started_at)
+
+
+@dataclass(slots=True)
+class Timing:
+    """Run timing: start, first token, last token, end, token count."""
+
+    started_at: float | None = None
+    first_token_at: float | None = None
+    last_token_at: float | None = None
+    ended_at: float | None = None
+    tokens: int = 0
+
+    @property
+    def ttft(self) -> float | None:
+        """Time to first token in seconds."""
+        if self.started_at is None or self.first_token_at is None:
+            return None
+        return max(0.0, self.first_token_at - self.started_at)
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Streamed chunks per second between the first and the last token."""
+        if self.first_token_at is None or self.last_token_at is None or self.tokens < 2:
+            return None
+        span = self.last_token_at - self.first_token_at
+        return self.tokens / span if span > 0 else None
+
+    @property
+    def total(self) -> float | None:
+        """Seconds from start to end."""
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else time.monotonic()
+        return max(0.0, end - self.started_at)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (seconds, rounded)."""
+
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(v, 4)
+
+        return {
+            "ttft": r(self.ttft),
+            "tokens": self.tokens,
+            "tokens_per_second": r(self.tokens_per_second),
+            "total": r(self.total),
+        }
+
+
+@dataclass
+class Transcript:
+    """A thread's conversation and the state of the current run.
+
+    Attributes:
+        messages: message blocks in display order.
+        interrupts: pending interrupts (questions for the user).
+        stop: why the run stopped, once it has (question, breakpoint, cancelled, error).
+        error: ``{"error": name, "message": text}`` of a failed run.
+        run_id, thread_id: the current run.
+        attempt: the run attempt from ``metadata``.
+        restarts: how many times the run restarted (a second ``metadata``).
+        nodes: node steps in order of first sight.
+        custom: ``custom`` stream payloads ``(ns, data)`` (the last 1,000).
+        warnings: non-fatal problems (malformed events…), for the status bar.
+        timing: run timing.
+        next_nodes: the nodes the thread would run next (breakpoints).
+    """
+
+    messages: list[Message] = field(default_factory=list)
+    interrupts: list[PendingInterrupt] = field(default_factory=list)
+    stop: StopKind | None = None
+    error: dict[str, Any] | None = None
+    run_id: str | None = None
+    thread_id: str | None = None
+    attempt: int | None = None
+    restarts: int = 0
+    nodes: list[NodeStep] = field(default_factory=list)
+    custom: list[tuple[tuple[str, ...], Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timing: Timing = field(default_factory=Timing)
+    next_nodes: list[str] = field(default_factory=list)
+    meta_version: int = 0
+    _by_key: dict[str, Message] = field(default_factory=dict)
+    _by_id: dict[str, Message] = field(default_factory=dict)
+    _dirty: set[str] = field(default_factory=set)
+    _meta_dirty: bool = False
+    _local_seq: int = 0
+
+    # --- change tracking -------------------------------------------------------------
+
+    def touch(self, message: Message) -> None:
+        """Mark a message changed."""
+        message.version += 1
+        self._dirty.add(message.key)
+
+    def touch_meta(self) -> None:
+        """Mark run-level state (interrupts, stop, timing, nodes) changed."""
+        self.meta_version += 1
+        self._meta_dirty = True
+
+    def take_dirty(self) -> tuple[set[str], bool]:
+        """The message keys changed since the last call, and whether run state changed."""
+        dirty, meta = self._dirty, self._meta_dirty
+        self._dirty, self._meta_dirty = set(), False
+        return dirty, meta
+
+    # --- lookups and edits -------------------------------------------------------------
+
+    def get(self, key: str) -> Message | None:
+        """A message by key."""
+        return self._by_key.get(key)
+
+    def by_id(self, message_id: str) -> Message | None:
+        """A message by server id."""
+        return self._by_id.get(message_id)
+
+    def new_message(self, message_id: str | None, role: str, **fields: Any) -> Message:
+        """Append a new message block."""
+        if message_id is None:
+            self._local_seq += 1
+            key = f"local-{self._local_seq}"
+        else:
+            key = message_id
+            if key in self._by_key:  # an id seen again in a later run (fake models do this)
+                self._local_seq += 1
+                key = f"{message_id}#{self._local_seq}"
+        message = Message(key=key, id=message_id, role=role, **fields)
+        self.messages.append(message)
+        self._by_key[key] = message
+        if message_id is not None:
+            self._by_id[message_id] = message
+        self._dirty.add(key)
+        return message
+
+    def set_id(self, message: Message, message_id: str) -> None:
+        """Give a local message its server id (the key stays stable)."""
+        if message.id is not None and self._by_id.get(message.id) is message:
+            del self._by_id[message.id]
+        message.id = message_id
+        self._by_id[message_id] = message
+        self.touch(message)
+
+    def remove(self, message: Message) -> None:
+        """Drop a message block."""
+        self.messages.remove(message)
+        self._by_key.pop(message.key, None)
+        if message.id is not None and self._by_id.get(message.id) is message:
+            del self._by_id[message.id]
+        self._dirty.add(message.key)
+
+    def reorder(self, order: list[Message]) -> None:
+        """Put messages in ``order``; messages not in it keep their place after them."""
+        listed = {id(m) for m in order}
+        rest = [m for m in self.messages if id(m) not in listed]
+        if [id(m) for m in self.messages] != [id(m) for m in order + rest]:
+            self.messages = order + rest
+            self.touch_meta()
+
+    def add_user_message(self, text: str) -> Message:
+        """Show the user's input at once; the server's echo later gives it its id."""
+        message = self.new_message(None, "human", local=True)
+        message.set_text(text)
+        return message
+
+    def begin_run(self, now: float | None = None) -> None:
+        """Reset the run-level state for a new run (messages stay)."""
+        self.interrupts = []
+        self.stop = None
+        self.error = None
+        self.run_id = None
+        self.attempt = None
+        self.restarts = 0
+        self.nodes = []
+        self.next_nodes = []
+        self.timing = Timing(started_at=time.monotonic() if now is None else now)
+        self.touch_meta()
+
+    def tool_call(self, call_id: str) -> ToolCall | None:
+        """Find a tool call by id."""
+        for message in reversed(self.messages):
+            for call in message.tool_calls:
+                if call.id == call_id:
+                    return call
+        return None
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The messages as JSON (``--json`` summaries, golden tests)."""
+        return [m.to_json() for m in self.messages if m.role != "error"]

@@ -1,0 +1,193 @@
+"""The composer: a multi-line input that sends with Enter.
+
+Keys (the terminal decides what reaches us; see the README):
+
+* **Enter** sends (posts :class:`Composer.Submitted`).
+* **ctrl+j** inserts a new line everywhere (a terminal sends it as a plain line feed);
+  **alt+enter** and **shift+enter** do too where the terminal reports them (kitty keyboard
+  protocol terminals, e.g. kitty, WezTerm, foot, Ghostty).
+* **↑** on the first line recalls earlier inputs, **↓** on the last line goes forward again.
+
+The screen sets :attr:`Composer.mode` (what Enter will do: chat, answer a question, continue
+from a breakpoint) and :attr:`Composer.busy` (a run streams), which change the placeholder, the
+hint in the border and the ``-busy``/``-answer`` classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive, var
+from textual.widgets import TextArea
+
+__all__ = ["NEWLINE_KEYS", "PASTE_WARN_BYTES", "Composer", "ComposerMode"]
+
+ComposerMode = Literal["chat", "answer", "breakpoint", "no-assistant"]
+
+NEWLINE_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter", "newline"})
+"""Keys that insert a new line instead of sending."""
+
+PASTE_WARN_BYTES = 100_000
+"""Pastes larger than this get a warning with their size and a token estimate."""
+
+_PLACEHOLDER: dict[str, str] = {
+    "chat": "Message the assistant…  (Enter sends · ctrl+j new line · ↑ earlier inputs)",
+    "answer": (
+        "The graph asks a question: type the answer and press Enter to resume "
+        "(a JSON object or array is sent as JSON, anything else as text)"
+    ),
+    "breakpoint": (
+        "Stopped at a breakpoint: Enter on an empty line continues; a message starts a new run"
+    ),
+    "no-assistant": "Pick an assistant first (ctrl+b shows the side panes)",
+}
+_BUSY_PLACEHOLDER = "A run is streaming: Esc stops it, ctrl+d detaches (it goes on on the server)"
+_HINT: dict[str, str] = {
+    "chat": "Enter send · ctrl+j newline",
+    "answer": "Enter resume · ctrl+j newline",
+    "breakpoint": "Enter continue · ctrl+j newline",
+    "no-assistant": "",
+}
+
+
+def describe_size(size: int) -> str:
+    """A human size with a token estimate (about 4 bytes a token), e.g. ``5.2 MB, ~1.3M tokens``.
+
+    Args:
+        size: A size in bytes.
+
+    Returns:
+        The description.
+    """
+    tokens = size / 4
+    tok = f"{tokens / 1e6:.1f}M" if tokens >= 1e6 else f"{tokens / 1e3:.0f}k"
+    human = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+    return f"{human}, ~{tok} tokens"
+
+
+class Composer(TextArea):
+    """The message input of the main screen."""
+
+    DEFAULT_CSS = """
+    Composer { height: auto; min-height: 3; max-height: 12; }
+    """
+
+    busy: var[bool] = var(False, toggle_class="-busy")
+    """True while a run streams (the placeholder says how to stop or detach)."""
+
+    mode: reactive[ComposerMode] = reactive("chat")
+    """What Enter does: send a message, answer a question, continue from a breakpoint."""
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter (``text`` may be empty, e.g. to continue a breakpoint)."""
+
+        composer: Composer
+        text: str
+
+        @property
+        def control(self) -> Composer:
+            """The composer that sent it."""
+            return self.composer
+
+    HISTORY_LIMIT: ClassVar[int] = 200
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            classes=classes,
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            placeholder=_PLACEHOLDER["chat"],
+        )
+        self.input_history: list[str] = []
+        """Earlier inputs, oldest first (the screen loads them from the settings)."""
+        self._history_index: int | None = None
+        self._draft = ""
+
+    def on_mount(self) -> None:
+        """Show the hint."""
+        self._update_hints()
+
+    def watch_busy(self, _busy: bool) -> None:
+        self._update_hints()
+
+    def watch_mode(self, mode: ComposerMode) -> None:
+        self.set_class(mode == "answer", "-answer")
+        self.set_class(mode == "breakpoint", "-breakpoint")
+        self._update_hints()
+
+    def _update_hints(self) -> None:
+        self.placeholder = _BUSY_PLACEHOLDER if self.busy else _PLACEHOLDER[self.mode]
+        self.border_subtitle = "Esc stop · ctrl+d detach" if self.busy else _HINT[self.mode]
+
+    def remember(self, text: str) -> None:
+        """Add a sent input to the history (consecutive repeats are kept once)."""
+        if text.strip() and (not self.input_history or self.input_history[-1] != text):
+            self.input_history.append(text)
+            del self.input_history[: -self.HISTORY_LIMIT]
+        self._history_index = None
+
+    def _recall(self, step: int) -> bool:
+        if not self.input_history:
+            return False
+        if self._history_index is None:
+            if step > 0:
+                return False
+            self._draft = self.text
+            index = len(self.input_history) - 1
+        else:
+            index = self._history_index + step
+        if index >= len(self.input_history):
+            self._history_index = None
+            self.load_text(self._draft)
+        elif index < 0:
+            return True  # already at the oldest entry
+        else:
+            self._history_index = index
+            self.load_text(self.input_history[index])
+        if step < 0:
+            self.move_cursor((0, len(self.document.get_line(0))))
+        else:
+            self.move_cursor(self.document.end)
+        return True
+
+    async def on_key(self, event: events.Key) -> None:
+        """Enter sends, the new-line keys insert a line break, ↑/↓ walk the history."""
+        key = event.key
+        handled = False
+        if key == "enter":
+            self._history_index = None
+            self.post_message(self.Submitted(self, self.text))
+            handled = True
+        elif key in NEWLINE_KEYS:
+            self.insert("\n")
+            handled = True
+        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
+            handled = self._recall(-1)
+        elif (
+            key == "down"
+            and self._history_index is not None
+            and self.cursor_location[0] >= self.document.line_count - 1
+        ):
+            handled = self._recall(+1)
+        if handled:
+            event.stop()
+            event.prevent_default()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Warn about very large pastes (they are still inserted)."""
+        size = len(event.text.encode("utf-8", "replace"))
+        if size > PASTE_WARN_BYTES:
+            self.notify(
+                f"Pasted {describe_size(size)}. Large inputs are slow to send and may exceed "
+                "the model's context.",
+                title="Large paste",
+                severity="warning",
+                markup=False,
+            )

@@ -1,0 +1,95 @@
+"""The status bar: profile, server, assistant, thread, run status and speed, notices.
+
+One line at the bottom of the main screen. The screen sets its reactive attributes; every value
+is untrusted (server names, thread titles, error text) and is drawn as plain
+:class:`~textual.content.Content` after :func:`bbot_tui.text.one_line`, never as markup.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from bbot_tui.text import one_line
+
+__all__ = ["StatusBar"]
+
+_STATUS_STYLE = {
+    "streaming": "$accent bold",
+    "joining": "$accent bold",
+    "rejoining": "$warning bold",
+    "stopping": "$warning bold",
+    "waiting": "$warning",
+    "question": "$warning bold",
+    "breakpoint": "$warning bold",
+    "cancelled": "$warning",
+    "error": "$error bold",
+    "done": "$success",
+    "idle": "$text-muted",
+}
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+class StatusBar(Widget):
+    """A one-line summary of the connection and the current run."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; width: 1fr; }
+    """
+
+    profile: reactive[str] = reactive("")
+    """Name of the active profile."""
+    server: reactive[str] = reactive("")
+    """Base URL of the active profile."""
+    assistant: reactive[str] = reactive("")
+    """Label of the selected assistant."""
+    thread: reactive[str] = reactive("")
+    """Title (or short id) of the open thread."""
+    status: reactive[str] = reactive("idle")
+    """Run status or connection phase: idle, streaming, rejoining, question, error…"""
+    notice: reactive[str] = reactive("")
+    """A transient sentence (rejoining…, detached…)."""
+    warning: reactive[str] = reactive("")
+    """A persistent warning (corrupt settings file moved aside…)."""
+    ttft: reactive[float | None] = reactive(None)
+    """Time to first token of the last run, in seconds."""
+    tokens_per_second: reactive[float | None] = reactive(None)
+    """Streaming speed of the last run."""
+    rejoins: reactive[int] = reactive(0)
+    """How many times the last run's stream was rejoined."""
+
+    def render(self) -> Content:
+        """Draw the bar from the reactive values."""
+        parts: list[str | tuple[str, str]] = []
+
+        def field(text: str, style: str = "", limit: int = 30) -> None:
+            text = one_line(text, limit)
+            if text:
+                if parts:
+                    parts.append(("  │  ", "$text-muted"))
+                parts.append((text, style))
+
+        if self.warning:
+            field("⚠ " + self.warning, "$warning bold", 70)
+        field(self.profile, "bold", 20)
+        field(self.server, "$text-muted", 40)
+        field(self.assistant, "", 24)
+        field(self.thread, "", 30)
+        status = one_line(self.status, 20) or "idle"
+        field(status, _STATUS_STYLE.get(status, ""), 20)
+        speed = []
+        if self.ttft is not None:
+            speed.append(f"ttft {_seconds(self.ttft)}")
+        if self.tokens_per_second is not None:
+            speed.append(f"{self.tokens_per_second:.0f} tok/s")
+        if self.rejoins:
+            speed.append(f"rejoined ×{self.rejoins}")
+        field(" · ".join(speed), "$text-muted", 50)
+        field(self.notice, "italic", 80)
+        return Content.assemble(*parts)

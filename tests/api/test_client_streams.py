@@ -1,0 +1,188 @@
+"""AgentClient streaming endpoints against the real local Agent Server, and the key header.
+
+``stream_run``/``stream_stateless`` (run ids from the headers before any event, events typed),
+``join_stream`` replaying a finished resumable run from ``Last-Event-ID: -1``, ``thread_stream``
+(opened, a few events read, closed), and the ``bbot-api-key`` header on every request, streams
+included (recorded by a transport that wraps the real one: the requests still reach the server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from bbot_tui.api.client import AgentClient
+from bbot_tui.api.models import RunCreate, RunCreateStateless
+from bbot_tui.stream.events import StreamEvent
+
+HI = {"messages": [{"role": "user", "content": "hi"}]}
+ANSWER = "You said: hi. Here is a streamed answer."
+
+
+@pytest.fixture
+async def client(server_url: str) -> AsyncIterator[AgentClient]:
+    async with AgentClient(server_url) as client:
+        yield client
+
+
+async def _collect(ctx: object) -> tuple[list[StreamEvent], str | None, str | None, str | None]:
+    events: list[StreamEvent] = []
+    async with ctx as response:  # type: ignore[attr-defined]
+        thread_id, run_id = response.thread_id, response.run_id
+        async for batch in response.batches():
+            assert batch
+            events += batch
+        cursor = response.parser.last_event_id
+    return events, thread_id, run_id, cursor
+
+
+def _tuple_text(events: list[StreamEvent]) -> str:
+    return "".join(e.data[0]["content"] for e in events if e.mode == "messages")
+
+
+async def test_stream_run(client: AgentClient) -> None:
+    thread = await client.create_thread()
+    body = RunCreate(assistant_id="chat", input=HI, stream_mode=["messages-tuple", "updates"])
+    events, thread_id, run_id, cursor = await _collect(client.stream_run(thread.thread_id, body))
+    assert thread_id == thread.thread_id and run_id
+    assert events[0].mode == "metadata" and events[0].data["run_id"] == run_id
+    assert _tuple_text(events) == ANSWER
+    assert [e.mode for e in events].count("updates") == 1
+    assert all(e.error is None and e.ns == () for e in events)
+    assert cursor is None and all(e.id is None for e in events)  # not resumable: no ids
+    assert (await client.get_run(thread.thread_id, run_id)).status == "success"
+
+
+async def test_stream_run_subgraphs_namespaces(client: AgentClient) -> None:
+    thread = await client.create_thread()
+    body = RunCreate(
+        assistant_id="subgraph", input=HI, stream_mode=["updates"], stream_subgraphs=True
+    )
+    events, *_ = await _collect(client.stream_run(thread.thread_id, body))
+    child = [e for e in events if e.ns]
+    assert child and all(e.mode == "updates" and e.ns[0].startswith("child:") for e in child)
+    assert events[-1].ns == () and "__interrupt__" in events[-1].data
+
+
+async def test_stream_stateless(client: AgentClient) -> None:
+    body = RunCreateStateless(assistant_id="chat", input=HI, stream_mode="messages-tuple")
+    events, thread_id, run_id, _ = await _collect(client.stream_stateless(body))
+    assert run_id and thread_id is None  # stateless answers /runs/{run_id}: no thread id
+    assert events[0].data["run_id"] == run_id
+    assert _tuple_text(events) == ANSWER
+
+
+async def test_stream_graph_error_event(client: AgentClient) -> None:
+    thread = await client.create_thread()
+    body = RunCreate(assistant_id="fail", input=HI, stream_mode=["updates"])
+    events, *_ = await _collect(client.stream_run(thread.thread_id, body))
+    assert events[-1].mode == "error"
+    assert events[-1].data == {"error": "ValueError", "message": "kaboom from node"}
+
+
+async def test_join_stream_replays_a_finished_resumable_run(client: AgentClient) -> None:
+    thread = await client.create_thread()
+    body = RunCreate(
+        assistant_id="chat",
+        input=HI,
+        stream_mode=["messages-tuple", "updates"],
+        stream_resumable=True,
+    )
+    live, _, run_id, cursor = await _collect(client.stream_run(thread.thread_id, body))
+    assert run_id and cursor and all(e.id for e in live)
+    assert cursor == live[-1].id
+
+    replay, *_ = await _collect(client.join_stream(thread.thread_id, run_id, last_event_id="-1"))
+    key = [(e.id, e.event, e.data) for e in live]
+    assert [(e.id, e.event, e.data) for e in replay] == key
+
+    # after the last id there is nothing more; after the first, all but the first
+    tail, *_ = await _collect(client.join_stream(thread.thread_id, run_id, last_event_id=cursor))
+    assert tail == []
+    rest, *_ = await _collect(
+        client.join_stream(thread.thread_id, run_id, last_event_id=live[0].id)
+    )
+    assert [e.event for e in rest] == [e.event for e in live[1:]]
+
+    only_updates, *_ = await _collect(
+        client.join_stream(thread.thread_id, run_id, last_event_id="-1", stream_mode=["updates"])
+    )
+    assert {e.mode for e in only_updates} <= {"updates", "metadata"}
+    assert any(e.mode == "updates" for e in only_updates)
+
+
+async def test_thread_stream_reads_events_then_closes(client: AgentClient) -> None:
+    thread = await client.create_thread()
+    run = await client.create_run(
+        thread.thread_id,
+        RunCreate(assistant_id="writer", input=HI, config={"configurable": {"delay": 0.05}}),
+    )
+    got: list[StreamEvent] = []
+    async with client.thread_stream(thread.thread_id, last_event_id="0") as response:
+        async for batch in response.batches():
+            got += batch
+            if sum(e.mode == "custom" for e in got) >= 3:
+                break
+    assert got[0].mode == "metadata" and got[0].data["run_id"] == run.run_id
+    customs = [e.data for e in got if e.mode == "custom"]
+    assert customs[:3] == [{"i": 0, "tok": "t0"}, {"i": 1, "tok": "t1"}, {"i": 2, "tok": "t2"}]
+    assert all(e.id for e in got)  # the thread stream always carries ids
+    joined = await client.join_run(thread.thread_id, run.run_id)  # the run went on
+    assert joined.values["messages"][-1]["content"] == "done"
+
+
+class RecordingTransport(httpx.AsyncHTTPTransport):
+    """The real transport, recording each request's method, path and key header."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str, str | None]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.method, request.url.path, request.headers.get("bbot-api-key")))
+        return await super().handle_async_request(request)
+
+
+async def test_key_header_on_every_request_including_streams(server_url: str) -> None:
+    transport = RecordingTransport()
+    key = "bbot_test_key_0123456789"
+    async with AgentClient(server_url, api_key=key, transport=transport) as client:
+        thread = await client.create_thread()
+        body = RunCreate(assistant_id="chat", input=HI, stream_resumable=True)
+        _, _, run_id, _ = await _collect(client.stream_run(thread.thread_id, body))
+        assert run_id
+        await _collect(client.join_stream(thread.thread_id, run_id, last_event_id="-1"))
+        await _collect(client.stream_stateless(RunCreateStateless(assistant_id="chat", input=HI)))
+        await client.get_run(thread.thread_id, run_id)
+        await client.search_threads(limit=1)
+        await client.cancel_run(thread.thread_id, run_id)
+        async with client.thread_stream(thread.thread_id) as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+    paths = [path for _, path, _ in transport.seen]
+    assert f"/threads/{thread.thread_id}/runs/stream" in paths
+    assert f"/threads/{thread.thread_id}/runs/{run_id}/stream" in paths
+    assert "/runs/stream" in paths and f"/threads/{thread.thread_id}/stream" in paths
+    assert len(transport.seen) == 8
+    assert all(value == key for _, _, value in transport.seen), transport.seen
+
+
+async def test_no_key_header_without_a_key(server_url: str) -> None:
+    transport = RecordingTransport()
+    async with AgentClient(server_url, transport=transport) as client:
+        await client.ok()
+        body = RunCreateStateless(assistant_id="chat", input=HI)
+        await _collect(client.stream_stateless(body))
+    assert [value for *_, value in transport.seen] == [None, None]
+
+
+async def test_concurrent_streams_on_one_client(client: AgentClient) -> None:
+    threads = [await client.create_thread() for _ in range(3)]
+    body = RunCreate(assistant_id="chat", input=HI, stream_mode="messages-tuple")
+    results = await asyncio.gather(
+        *(_collect(client.stream_run(t.thread_id, body)) for t in threads)
+    )
+    assert [_tuple_text(events) for events, *_ in results] == [ANSWER] * 3
+    assert [tid for _, tid, _, _ in results] == [t.thread_id for t in threads]
