@@ -174,10 +174,11 @@ def watch_for(text: str) -> Callable[[], float | None]:
 
 # --- inputs ----------------------------------------------------------------------------------
 
-_WORDS = (
+_TEXT = (
     "the stream view renders markdown blocks quickly while tokens arrive from the agent server"
     " and every finished block is frozen so only the growing tail is drawn again per frame"
-).split()
+)
+_WORDS = _TEXT.split()
 
 
 def make_answer(tokens: int, seed: int = 7, end_mark: str = "ENDOFANSWER") -> list[str]:
