@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from bbot_tui.api import errors
@@ -205,3 +206,28 @@ async def test_unknown_assistant_in_a_run(client: AgentClient) -> None:
         await client.wait_run(thread.thread_id, RunCreate(assistant_id="nope", input=HI))
     with pytest.raises(errors.NotFound):
         await client.wait_run(thread.thread_id, RunCreate(assistant_id=str(uuid.uuid4()), input=HI))
+
+
+async def test_wait_and_join_after_newline_padding(client: AgentClient, server_url: str) -> None:
+    """A run over 5 s: /wait and /join pad their 200 answer with newlines (NOTES §14.9)."""
+    slow = {"configurable": {"delay": 5.5}}
+    threads = [(await client.create_thread()).thread_id for _ in range(3)]
+    background = await client.create_run(
+        threads[2],
+        RunCreate(assistant_id="writer", input=HI, config={"configurable": {"delay": 0.3}}),
+    )
+
+    async def raw_wait() -> bytes:
+        async with httpx.AsyncClient(base_url=server_url, timeout=60) as http:
+            body = {"assistant_id": "fail", "input": HI, "config": slow}
+            response = await http.post(f"/threads/{threads[0]}/runs/wait", json=body)
+            return response.content
+
+    raw, failed, joined = await asyncio.gather(
+        raw_wait(),
+        client.wait_run(threads[1], RunCreate(assistant_id="fail", input=HI, config=slow)),
+        client.join_run(threads[2], background.run_id),
+    )
+    assert raw.startswith(b"\n") and b'"__error__"' in raw  # what the client has to handle
+    assert isinstance(failed.error, errors.GraphError) and failed.error.detail == "kaboom from node"
+    assert joined.error is None and joined.values["messages"][-1]["content"] == "done"

@@ -115,22 +115,34 @@ async def test_join_stream_replays_a_finished_resumable_run(client: AgentClient)
 
 
 async def test_thread_stream_reads_events_then_closes(client: AgentClient) -> None:
+    # The thread stream carries a run's own stream modes (a run without ``stream_mode``
+    # streams only ``values``), and replays from ``Last-Event-ID`` only the events of a
+    # resumable run: a non-resumable run that finished before the GET leaves nothing to read.
+    # The stream never closes by itself; the run's end is the ``run_done`` metadata event.
     thread = await client.create_thread()
     run = await client.create_run(
         thread.thread_id,
-        RunCreate(assistant_id="writer", input=HI, config={"configurable": {"delay": 0.05}}),
+        RunCreate(
+            assistant_id="writer",
+            input=HI,
+            stream_mode=["custom", "updates"],
+            stream_resumable=True,
+            config={"configurable": {"delay": 0.0}},
+        ),
     )
     got: list[StreamEvent] = []
     async with client.thread_stream(thread.thread_id, last_event_id="0") as response:
         async for batch in response.batches():
             got += batch
-            if sum(e.mode == "custom" for e in got) >= 3:
+            if any(e.mode == "metadata" and e.data.get("status") == "run_done" for e in batch):
                 break
     assert got[0].mode == "metadata" and got[0].data["run_id"] == run.run_id
+    assert got[-1].data == {"status": "run_done", "run_id": run.run_id}
     customs = [e.data for e in got if e.mode == "custom"]
-    assert customs[:3] == [{"i": 0, "tok": "t0"}, {"i": 1, "tok": "t1"}, {"i": 2, "tok": "t2"}]
+    assert customs == [{"i": i, "tok": f"t{i}"} for i in range(20)]
+    assert [e.mode for e in got].count("updates") == 1
     assert all(e.id for e in got)  # the thread stream always carries ids
-    joined = await client.join_run(thread.thread_id, run.run_id)  # the run went on
+    joined = await client.join_run(thread.thread_id, run.run_id)
     assert joined.values["messages"][-1]["content"] == "done"
 
 

@@ -75,7 +75,13 @@ approval = linear("approval", ("chat", chat_node), ("approve", approve_node))
 # --- fail: one good node, then an exception -----------------------------------------------------
 
 
-async def before_node(state: MessagesState) -> dict[str, Any]:
+async def before_node(
+    state: MessagesState, config: RunnableConfig, runtime: Runtime[Any]
+) -> dict[str, Any]:
+    # ``delay`` (default 0) makes the failure come late: /wait pads with newlines after 5 s
+    delay = float(_setting(config, runtime, "delay", 0))
+    if delay > 0:
+        await asyncio.sleep(delay)
     return {"messages": [AIMessage(content="before boom")]}
 
 

@@ -189,6 +189,36 @@ async def _respond(writer: asyncio.StreamWriter, path: str) -> None:
         body = b'{"detail":"too many"}'
         headers = {**JSON, "retry-after": "7", "content-length": str(len(body))}
         writer.write(_head("429 Too Many Requests", headers) + body)
+    elif "/status/" in path:  # /status/<code>: that status with a JSON detail
+        code = int(path.rsplit("/", 1)[1])
+        body = json.dumps({"detail": f"detail of {code}"}).encode()
+        writer.write(_head(f"{code} X", {**JSON, "content-length": str(len(body))}) + body)
+    elif "plain200" in path:
+        body = b"Internal Server Error"
+        headers = {"content-type": "text/plain", "content-length": str(len(body))}
+        writer.write(_head("200 OK", headers) + body)
+    elif "padded-error" in path:  # /wait and /join: keep-alive newlines, then __error__
+        body = b'\n\n\n{"__error__":{"error":"ValueError","message":"kaboom"}}'
+        writer.write(
+            _head(
+                "200 OK", {**JSON, "connection": "close", "content-location": "/threads/t1/runs/r1"}
+            )
+        )
+        writer.write(body)
+    elif "padded-values" in path:
+        body = b'\n\n{"messages":[],"__interrupt__":[{"value":"ok?","id":"i1"}]}'
+        writer.write(
+            _head(
+                "200 OK", {**JSON, "connection": "close", "content-location": "/threads/t1/runs/r1"}
+            )
+        )
+        writer.write(body)
+    elif "bad-sse" in path:  # not JSON, not UTF-8, unnamed, then a good event
+        writer.write(_head("200 OK", {"content-type": "text/event-stream", "connection": "close"}))
+        writer.write(b"event: values\r\ndata: {not json\r\n\r\n")
+        writer.write(b'event: custom\r\ndata: "caf\xe9"\r\n\r\n')
+        writer.write(b": heartbeat\r\n\r\n")
+        writer.write(b'event: updates\r\ndata: {"n":{"ok":1}}\r\n\r\n')
     elif "huge-event" in path:
         writer.write(_head("200 OK", {"content-type": "text/event-stream", "connection": "close"}))
         writer.write(b"event: values\r\ndata: " + b"x" * 200_000 + b"\r\n\r\n")
@@ -358,6 +388,61 @@ async def test_429_through_the_client(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
         err = await _raises(lambda: client.get_thread("rate429"), errors.RateLimited)
         assert err.retry_after == 7.0 and err.detail == "too many"
+
+
+STATUS_OVER_THE_WIRE = [
+    (400, errors.BadRequest),
+    (401, errors.AuthError),
+    (403, errors.PermissionDenied),
+    (404, errors.NotFound),
+    (409, errors.Conflict),
+    (422, errors.Unprocessable),
+    (429, errors.RateLimited),
+    (500, errors.ServerError),
+    (503, errors.ServerError),
+]
+
+
+@pytest.mark.parametrize(("status", "cls"), STATUS_OVER_THE_WIRE)
+async def test_each_status_through_the_client(
+    hostile_url: str, status: int, cls: type[errors.HttpError]
+) -> None:
+    """Each status is its own class with the server's detail, on JSON calls and on streams."""
+    async with AgentClient(hostile_url) as client:
+        for call in (
+            lambda: client.get_thread(f"status/{status}"),
+            lambda: _read_stream(client, f"/status/{status}"),
+        ):
+            err = await _raises(call, cls)
+            assert (err.status, err.detail) == (status, f"detail of {status}")
+            assert type(err) is cls  # distinguishable: not a sibling's subclass
+
+
+async def test_plain_text_where_json_was_expected(hostile_url: str) -> None:
+    async with AgentClient(hostile_url) as client:
+        err = await _raises(lambda: client.get_thread("plain200"), errors.ProtocolError)
+        assert "not JSON" in err.message and "text/plain" in err.message
+
+
+async def test_bad_sse_events_are_marked_and_the_stream_goes_on(hostile_url: str) -> None:
+    async with AgentClient(hostile_url) as client:
+        events = await _read_stream(client, "/bad-sse")
+    assert [e.event for e in events] == ["values", "custom", "updates"]
+    bad, latin, good = events
+    assert bad.data is None and bad.error and bad.raw == "{not json"
+    assert latin.data == "caf\ufffd" and latin.error is None  # invalid UTF-8 replaced
+    assert good.data == {"n": {"ok": 1}} and good.error is None
+
+
+async def test_wait_and_join_padding_and_error(hostile_url: str) -> None:
+    """``/wait`` and ``/join`` answer 200 and pad with newlines; ``__error__`` is a failure."""
+    async with AgentClient(hostile_url) as client:
+        result = await client.join_run("t", "padded-error")
+        assert isinstance(result.error, errors.GraphError) and result.values is None
+        assert (result.error.error, result.error.detail) == ("ValueError", "kaboom")
+        result = await client.join_run("t", "padded-values")
+        assert result.error is None and result.values == {"messages": []}
+        assert result.interrupts == [{"value": "ok?", "id": "i1"}]
 
 
 # --- configuration errors --------------------------------------------------------------

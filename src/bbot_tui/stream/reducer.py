@@ -39,6 +39,7 @@ __all__ = ["Reducer"]
 _CHUNK_TYPES = frozenset(
     {"AIMessageChunk", "HumanMessageChunk", "ToolMessageChunk", "ChatMessageChunk"}
 )
+_NO_META: dict[str, Any] = {}
 _MAX_CUSTOM = 1000
 _MAX_WARNINGS = 100
 
@@ -54,6 +55,8 @@ class Reducer:
         self.transcript = transcript if transcript is not None else Transcript()
         self._run_message_keys: set[str] = set()
         self._meta: dict[str, tuple[str | None, int | None, tuple[str, ...]]] = {}
+        self._open_node: tuple[str | None, tuple[str, ...]] | None = None
+        """The (node, ns) whose step is known open: its tokens skip the node bookkeeping."""
 
     # --- public API ----------------------------------------------------------------------
 
@@ -62,6 +65,7 @@ class Reducer:
         self.transcript.begin_run(now)
         self._run_message_keys = set()
         self._meta = {}
+        self._open_node = None
 
     def apply_batch(self, events: Iterable[StreamEvent]) -> None:
         """Apply several events."""
@@ -241,6 +245,7 @@ class Reducer:
     def _node_done(
         self, node: str, ns: tuple[str, ...], at: float, error: str | None = None
     ) -> None:
+        self._open_node = None
         if node.startswith("__"):
             return
         t = self.transcript
@@ -304,32 +309,49 @@ class Reducer:
         t.touch_meta()
 
     def _on_tuple(self, event: StreamEvent) -> None:
+        # the hot path of a chat: one call per token, so the common case (a text delta of a
+        # message already streaming, from a node already known) costs a few dict lookups
         data = event.data
-        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        if type(data) is not list or not data or type(data[0]) is not dict:
             raise ValueError("not a [chunk, metadata] pair")
         chunk = data[0]
-        meta = data[1] if len(data) > 1 and isinstance(data[1], dict) else {}
+        meta = data[1] if len(data) > 1 and type(data[1]) is dict else _NO_META
         node = meta.get("langgraph_node")
         step = meta.get("langgraph_step")
         at = event.received_at
-        self._node_seen(node, event.ns, step, at)
+        ns = event.ns
+        if self._open_node != (node, ns):
+            self._node_seen(node, ns, step, at)
+            self._open_node = (node, ns)
         if chunk.get("type") not in _CHUNK_TYPES:
-            self._upsert(chunk, final=True, node=node, ns=event.ns, step=step)
+            self._upsert(chunk, final=True, node=node, ns=ns, step=step)
             return
         t = self.transcript
-        message_id = chunk.get("id") if isinstance(chunk.get("id"), str) else None
-        message = t.by_id(message_id) if message_id else None
+        message_id = chunk.get("id")
+        message = t._by_id.get(message_id) if type(message_id) is str else None
         if message is not None and message.key not in self._run_message_keys:
             message = None  # an id from an earlier run: a new block
         if message is None:
-            message = t.new_message(message_id, role_of(chunk), node=node, ns=event.ns, step=step)
+            message = t.new_message(
+                message_id if type(message_id) is str else None,
+                role_of(chunk),
+                node=node,
+                ns=ns,
+                step=step,
+            )
             message.streaming = True
             self._run_message_keys.add(message.key)
-        text = content_text(chunk.get("content"))
+        content = chunk.get("content")
+        text = content if type(content) is str else content_text(content)
         if text:
             message.append(text)
             t._dirty.add(message.key)
-            self._token(at)
+            timing = t.timing
+            if timing.first_token_at is None:
+                timing.first_token_at = at
+                t.touch_meta()
+            timing.last_token_at = at
+            timing.tokens += 1
         chunks = chunk.get("tool_call_chunks")
         if chunks:
             self._tool_chunks(message, chunks)
@@ -439,6 +461,7 @@ class Reducer:
         t.stop = "error"
         block = t.new_message(None, "error")
         block.set_text(f"{t.error['error']}: {t.error['message']}".rstrip(": "))
+        self._open_node = None
         for step in reversed(t.nodes):
             if step.ended_at is None:
                 step.ended_at = event.received_at

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ __all__ = [
     "Transcript",
     "content_text",
     "role_of",
+    "user_message",
 ]
 
 StopKind = Literal["question", "breakpoint", "cancelled", "error"]
@@ -44,6 +46,16 @@ _ROLE = {
     "SystemMessage": "system",
     "remove": "remove",
 }
+
+
+def user_message(text: str) -> dict[str, Any]:
+    """A human input message with an id chosen here, for a run's ``input.messages``.
+
+    The server keeps an id it is given, so the transcript knows the message's id before the
+    run starts and ends equal to the thread state in every stream mode (pass the same id to
+    :meth:`Transcript.add_user_message`).
+    """
+    return {"role": "user", "content": text, "id": str(uuid.uuid4())}
 
 
 def role_of(message: dict[str, Any]) -> str:
@@ -360,9 +372,16 @@ class Transcript:
             self.messages = order + rest
             self.touch_meta()
 
-    def add_user_message(self, text: str) -> Message:
-        """Show the user's input at once; the server's echo later gives it its id."""
-        message = self.new_message(None, "human", local=True)
+    def add_user_message(self, text: str, message_id: str | None = None) -> Message:
+        """Show the user's input at once.
+
+        Args:
+            text: what the user typed.
+            message_id: the id sent with the input message (see :func:`user_message`). Without
+                it, only a ``values`` event or the thread state can tell the id the server
+                gave it: ``updates`` and ``messages`` streams never echo the input.
+        """
+        message = self.new_message(message_id, "human", local=True)
         message.set_text(text)
         return message
 
