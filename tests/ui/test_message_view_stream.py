@@ -4,6 +4,7 @@ Transcript into the real MessageView, ends up drawn exactly like the same answer
 from __future__ import annotations
 
 import random
+import re
 
 from textual.app import App, ComposeResult
 
@@ -80,11 +81,11 @@ def _bottom(lines: list[object], height: int) -> list[str]:
     return texts[-height:] if len(texts) >= height else texts + [blank] * (height - len(texts))
 
 
-def _at_once(view: MessageView) -> list[str]:
+def _at_once(view: MessageView, answer: str = ANSWER) -> list[object]:
     transcript = Transcript()
     transcript.add_user_message("notes please")
     message = transcript.new_message("answer-1", "ai", node="agent")
-    message.set_text(ANSWER)
+    message.set_text(answer)
     view.transcript = transcript
     return _texts(view)
 
@@ -135,3 +136,51 @@ async def test_random_chunkings_with_real_frames_render_like_the_whole_answer() 
             await pilot.pause(0.05)
             assert _texts(view) == expected, round_
             assert view.virtual_size.height == len(expected)
+
+
+async def test_char_by_char_with_a_redraw_after_every_char_renders_like_the_whole_answer() -> None:
+    """Every boundary in one stream: the splitter and the growing block advance one character
+    at a time, and the view redraws (growing block included) after each."""
+    app = ViewApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = app.query_one(MessageView)
+        expected = _at_once(view)
+        reducer = _start(view)
+        for char in ANSWER:
+            reducer.apply(_chunk(char))
+            view.sync(force=True)
+        reducer.apply(_chunk("", last=True))
+        view.sync(force=True)
+        assert _viewport(view) == _bottom(expected, view.size.height)
+        assert _texts(view) == expected
+        await pilot.pause()
+
+
+def _long_answer() -> str:
+    """ANSWER three times over with the sections varied: ~3 KB, ~1,000 model-like tokens."""
+    parts = [
+        ANSWER.replace("Release notes", f"Release {n}").replace("12000", str(n)) for n in (1, 2, 3)
+    ]
+    return "\n\n".join(parts)
+
+
+async def test_token_by_token_long_answer_at_two_widths_renders_like_the_whole_answer() -> None:
+    """Model-like tokens (a few characters with their leading space, newlines apart), a redraw
+    after every token, at two widths (tables and code wrap differently)."""
+    answer = _long_answer()
+    tokens = re.findall(r"[ \t]*[^\s]{1,5}|\n", answer)
+    assert "".join(tokens) == answer
+    for width in (100, 60):
+        app = ViewApp()
+        async with app.run_test(size=(width, 30)) as pilot:
+            view = app.query_one(MessageView)
+            expected = _at_once(view, answer)
+            reducer = _start(view)
+            for token in tokens:
+                reducer.apply(_chunk(token))
+                view.sync(force=True)
+            reducer.apply(_chunk("", last=True))
+            view.sync(force=True)
+            assert _texts(view) == expected, width
+            assert view.virtual_size.height == len(expected)
+            await pilot.pause()

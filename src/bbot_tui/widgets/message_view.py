@@ -3,8 +3,9 @@
 One :class:`~textual.scroll_view.ScrollView` with ``render_line`` draws the whole thread; no
 widget per message. Messages are split into Markdown blocks (:mod:`.markdown_blocks`); a
 finished block is rendered once to cached strips; only the growing block of a streaming answer
-is redrawn, at most ~30 times a second. Long threads are drawn lazily: a message is split and
-rendered only when it comes near the viewport; until then its height is a guess
+is redrawn, at most ~30 times a second and never more than half the event loop's time (a slow
+redraw spaces out the next, so keys stay responsive). Long threads are drawn lazily: a message
+is split and rendered only when it comes near the viewport; until then its height is a guess
 (:mod:`.mv_layout`). Model output is sanitized and never parsed as markup.
 
 Interface (the screen sets attributes down; the view posts messages up):
@@ -21,9 +22,11 @@ The view consumes ``take_dirty()``: other readers should watch ``transcript.meta
 
 from __future__ import annotations
 
+import gc
 import time
 from bisect import bisect_right
 from collections import OrderedDict
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
@@ -37,7 +40,7 @@ from textual.strip import Strip
 
 from .mv_actions import MessageActions
 from .mv_layout import Block, Entry
-from .mv_render import Painter, Palette
+from .mv_render import Painter, Palette, preload
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -48,12 +51,33 @@ __all__ = ["MessageView"]
 
 FRAME = 1 / 30
 """The shortest time between two redraws of streamed content."""
+BUSY_SHARE = 0.5
+"""At most this share of the event loop goes to redrawing streamed content: after a redraw
+that took ``t`` (pulling changes, rendering, and the frame that shows them), the next waits at
+least ``t * (1 - BUSY_SHARE) / BUSY_SHARE``, so keys are handled and painted in between."""
+MAX_GAP = 0.25
+"""The longest wait between two redraws however slow they are."""
 GUTTER = 2
 """Columns left of the messages: the selection bar."""
 STRIP_BUDGET = 12_000
 """Rendered lines kept in memory; the least recently drawn blocks beyond it are dropped."""
 
+_preloaded = False
+"""Whether the Markdown machinery was warmed up in this process (see :func:`preload`)."""
+
 _ROLE_STYLES = ("human", "ai", "tool", "tool-error", "system", "error", "meta", "cursor")
+
+
+def _preload_and_freeze(code_theme: str) -> None:
+    """Warm up Markdown rendering, then take what exists now out of the collector's scans.
+
+    A 1,000 tokens/s stream allocates fast; each full collection re-scanned every imported
+    module, class and widget (pauses of up to 100 ms measured here, which a key pressed then
+    waits for). :func:`gc.freeze` moves the objects alive now to a permanent generation; the
+    collector still handles everything allocated later.
+    """
+    preload(code_theme)
+    gc.freeze()
 
 
 class MessageView(MessageActions, ScrollView, can_focus=True):
@@ -124,7 +148,7 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
         self._selected: str | None = None
         self._auto = False
         self._settling = False
-        self._last_flush = 0.0
+        self._next_flush = 0.0
         self._ticker: Timer | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -133,6 +157,7 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
         """Start the redraw timer."""
         super().on_mount()
         self._ticker = self.set_interval(FRAME, self._tick, name="message-view-sync")
+        self.call_after_refresh(gc.freeze)  # see _preload_and_freeze
 
     def notify_style_update(self) -> None:
         """Re-resolve colours (theme change); drop strips drawn with the old ones."""
@@ -160,9 +185,10 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
 
         Args:
             force: redraw now even if the last redraw was less than a frame ago (by default
-                calls are throttled to ~30 redraws a second; the timer catches up).
+                calls are throttled: at most ~30 redraws a second, and fewer when redraws are
+                slow, see :data:`BUSY_SHARE`; the timer catches up).
         """
-        if force or time.monotonic() - self._last_flush >= FRAME:
+        if force or time.monotonic() >= self._next_flush:
             self._flush()
 
     def export_strips(self) -> list[Strip]:
@@ -211,8 +237,15 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
     # --- change tracking ------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.transcript is not None:
+        if self.transcript is not None and time.monotonic() >= self._next_flush:
             self._flush()
+
+    def _flushed(self, began: float) -> None:
+        """After the frame showing a redraw: pace the next one by what this one cost."""
+        now = time.monotonic()
+        cost = now - began
+        wait = min(MAX_GAP, cost * (1 - BUSY_SHARE) / BUSY_SHARE)
+        self._next_flush = max(self._next_flush, now + wait)
 
     def _flush(self) -> None:
         transcript = self.transcript
@@ -221,7 +254,8 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
         dirty, meta = transcript.take_dirty()
         if not dirty and not meta:
             return
-        self._last_flush = time.monotonic()
+        began = time.monotonic()
+        self._next_flush = began + FRAME
         index = self._index
         if (
             meta
@@ -229,6 +263,7 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
             or any(key not in index or transcript.get(key) is None for key in dirty)
         ):
             self._reconcile()
+            index = self._index  # reconciling rebuilds the index (messages may be gone)
         width = self._content_width
         first = len(self._entries)
         tools = [key for key in dirty if key in index and self._entries[index[key]].hidden]
@@ -248,6 +283,7 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
         self._restack(first)
         self._settle()
         self.refresh()
+        self.call_after_refresh(self._flushed, began)
 
     def _rebuild(self, entry: Entry, width: int) -> None:
         if entry.blocks is None:
@@ -283,6 +319,8 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
             first += 1
         self._entries = entries
         self._index = {entry.key: i for i, entry in enumerate(entries)}
+        if entries:
+            self._preload()
         owners = self._owner_map()
         width = self._content_width
         for i, entry in enumerate(entries):
@@ -296,6 +334,23 @@ class MessageView(MessageActions, ScrollView, can_focus=True):
                 first = min(first, i)
         del self._starts[first + 1 :]
         self._restack(first)
+
+    def _preload(self) -> None:
+        """Warm up Markdown rendering in a thread once a transcript has content.
+
+        The first render would otherwise import Rich Markdown, markdown-it and pygments on the
+        event loop (~0.2 s) in the middle of the first answer; at startup it would delay the
+        first frame.
+        """
+        global _preloaded
+        if not _preloaded and self.is_mounted:
+            _preloaded = True
+            self.run_worker(
+                partial(_preload_and_freeze, self._palette.code_theme),
+                thread=True,
+                group="message-view-preload",
+                exit_on_error=False,
+            )
 
     # --- layout -----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ the message view costs the first frame nothing.
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +25,14 @@ from textual.strip import Strip
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-__all__ = ["MARKDOWN_LIVE_LIMIT", "MEMO_MAX_LINES", "MEMO_SIZE", "Painter", "Palette"]
+__all__ = [
+    "MARKDOWN_LIVE_LIMIT",
+    "MEMO_MAX_LINES",
+    "MEMO_SIZE",
+    "Painter",
+    "Palette",
+    "preload",
+]
 
 MEMO_SIZE = 256
 """Rendered Markdown blocks remembered by text (across messages and transcripts)."""
@@ -53,6 +61,54 @@ class Palette:
     def get(self, name: str) -> Style:
         """A named style (the null style if it is unknown)."""
         return self.styles.get(name, Style.null())
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt().enable("strikethrough").enable("table")
+
+
+@lru_cache(maxsize=8)
+def _markdown_template(theme: str) -> Any:
+    from rich.markdown import Markdown
+
+    return Markdown("", code_theme=theme)
+
+
+def _markdown(text: str, theme: str) -> Any:
+    """A Rich ``Markdown`` of ``text`` that reuses one parser.
+
+    ``Markdown(text)`` builds a new ``MarkdownIt`` parser each time (~1 ms, as much as parsing a
+    block); a growing block is parsed many times a second. The options are copied from a
+    template made by Rich itself, so only ``markup`` and ``parsed`` differ.
+    """
+    markdown = copy.copy(_markdown_template(theme))
+    markdown.markup = text
+    markdown.parsed = _parser().parse(text)
+    return markdown
+
+
+def preload(theme: str = "monokai") -> None:
+    """Import and warm up the Markdown machinery (Rich Markdown, markdown-it, pygments).
+
+    Costs ~0.1-0.2 s once; the view runs it in a thread after the first frame so the first
+    streamed answer does not pay it on the event loop.
+    """
+    from rich.console import Console
+
+    console = Console(width=80, file=_Null(), color_system="truecolor")
+    sample = "# t\n\n- **a** `b`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```"
+    console.render_lines(_markdown(sample, theme), console.options)
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 @lru_cache(maxsize=8)
@@ -111,9 +167,7 @@ class Painter:
         if strips is not None:
             memo.move_to_end(key)
             return strips
-        from rich.markdown import Markdown
-
-        strips = self.lines(Markdown(text, code_theme=self.palette.code_theme), width)
+        strips = self.lines(_markdown(text, self.palette.code_theme), width)
         strips = _trim_blank(strips, self.palette.base)
         if len(strips) <= MEMO_MAX_LINES:
             memo[key] = strips
