@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .headless.common import EXIT_ERROR, Output, run_async
+
+if TYPE_CHECKING:
+    from .headless.common import Output
 
 __all__ = ["build_parser", "main"]
 
@@ -120,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     join.add_argument("thread", metavar="THREAD")
     join.add_argument("run", metavar="RUN", nargs="?", help="default: the latest active run")
     join.add_argument("--last-event-id", metavar="ID", help="replay after this event id")
+    join.add_argument(
+        "--detach", action="store_true", help="on Ctrl+C stop following, leave the run going"
+    )
     join.add_argument("--json", action="store_true")
 
     assistants = sub.add_parser("assistants", help="list assistants")
@@ -156,18 +161,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _launch_tui(args: argparse.Namespace, output: Output) -> int:
+def _launch_tui(args: argparse.Namespace) -> int:
+    # headless.common (httpx, pydantic) is imported only on failure: the first frame waits
+    # for every import made before it
     try:
         from .app import run_tui
     except ModuleNotFoundError as exc:
         if exc.name not in ("bbot_tui.app", "textual"):
             raise
-        output.note(f"bbot-tui: the terminal UI is not available ({exc.name} is missing)")
+        from .headless.common import EXIT_ERROR, Output
+
+        Output().note(f"bbot-tui: the terminal UI is not available ({exc.name} is missing)")
         return EXIT_ERROR
     return int(run_tui(url=args.tui_url, api_key=args.tui_api_key, profile=args.tui_profile) or 0)
 
 
-def _launch_demo(output: Output) -> int:
+def _launch_demo() -> int:
+    from .headless.common import EXIT_ERROR, Output
+
+    output = Output()
     try:
         from .demo.launcher import run_demo
     except ModuleNotFoundError as exc:
@@ -212,11 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (2)
         return exc.code if isinstance(exc.code, int) else 0
-    output = Output()
     command = args.command or "tui"
     if command == "tui":
-        return _launch_tui(args, output)
+        return _launch_tui(args)
     if command == "demo":
-        return _launch_demo(output)
+        return _launch_demo()
+    from .headless.common import Output, run_async
+
+    output = Output()
     handler = _headless(command)
     return run_async(lambda: handler(args, output), output)

@@ -184,3 +184,45 @@ def test_subgraph_interrupt_with_subgraph_events(
     r = run_cli(capsys, *replace(r.command_from_summary(), "<JSON>", '"ok"'))
     assert r.code == EXIT_OK, r.err
     assert r.out.endswith("inner got ok\n── outer_post ──\nouter post\n")
+
+
+@pytest.mark.parametrize(
+    ("graph", "answer", "expected"),
+    [
+        ("approval", '"fine"', "── approve ──\nyou said fine\n"),
+        (
+            "legacy_hitl",
+            '[{"type": "response", "args": "later"}]',
+            '── record ──\ndecision: response "later"\n',
+        ),
+        (
+            "hitl_v1",
+            '{"decisions": [{"type": "edit", "edited_action": '
+            '{"name": "send_email", "args": {"to": "x@y.z"}}}]}',
+            '── record ──\ndecision: edit send_email {"to": "x@y.z"}\n',
+        ),
+    ],
+)
+def test_each_interrupt_shape_answered_by_its_id(
+    capsys: pytest.CaptureFixture[str], server_url: str, graph: str, answer: str, expected: str
+) -> None:
+    r = _run(capsys, server_url, "--assistant", graph, "--message", "m", "--json")
+    assert r.code == EXIT_STOPPED
+    (pending,) = r.summary["interrupts"]
+    thread_id = r.summary["thread_id"]
+    assert [i["id"] for i in get(server_url, f"/threads/{thread_id}/state")["interrupts"]] == [
+        pending["id"]
+    ]
+    r = _run(
+        capsys,
+        server_url,
+        "--thread",
+        thread_id,
+        "--assistant",
+        graph,
+        "--resume-id",
+        f"{pending['id']}={answer}",
+    )
+    assert r.code == EXIT_OK, r.err
+    assert r.out == expected
+    assert get(server_url, f"/threads/{thread_id}")["status"] == "idle"

@@ -200,7 +200,6 @@ def test_graph_error_exits_1_with_the_detail(
     [
         (["--assistant", str(uuid.UUID(int=7))], "Thread or assistant not found"),
         (["--assistant", "nope"], "Invalid assistant: 'nope'"),
-        (["--assistant", "chat", "--webhook", "http://127.0.0.1:9/hook"], "Webhook host blocked"),
     ],
 )
 def test_server_errors_exit_1_with_the_detail(

@@ -406,6 +406,7 @@ async def join_command(args: argparse.Namespace, output: Output) -> int:
             assistant=run.assistant_id,
             baseline=baseline,
             skip_texts=set(),
+            detach=args.detach,
         )
         follower.announce(thread_id, run_id)
         last = args.last_event_id if args.last_event_id is not None else "-1"
