@@ -167,6 +167,8 @@ class RunSession:
         self.run_id: str | None = None
         self._cancel_requested: str | None = None
         self._preview = True  # False once a size cap stopped the live preview
+        self.last_state: ThreadState | None = None
+        """The thread state read at the last stop (the TUI shows it at a breakpoint)."""
 
     @property
     def transcript(self) -> Transcript:
@@ -195,14 +197,16 @@ class RunSession:
     ) -> AsyncIterator[SessionUpdate]:
         """Stream a run on ``thread_id`` (or stateless when None).
 
-        Runs on a thread are made resumable (``stream_resumable``) unless the caller set it,
-        and tagged with ``metadata.client_request_id`` so a POST that fails before its
-        answer is looked up instead of sent twice.
+        Runs on a thread are made resumable (``stream_resumable``, ``on_disconnect=continue``)
+        unless the caller set those, and tagged with ``metadata.client_request_id`` so a POST
+        that fails before its answer is looked up instead of sent twice.
         """
         if isinstance(body, RunCreate) or thread_id is not None:
             updates: dict[str, Any] = {}
             if "stream_resumable" not in body.model_fields_set:
                 updates["stream_resumable"] = True
+            if "on_disconnect" not in body.model_fields_set:
+                updates["on_disconnect"] = "continue"  # a dropped stream must not stop the run
             metadata = dict(body.metadata or {})
             metadata.setdefault("client_request_id", uuid.uuid4().hex)
             updates["metadata"] = metadata
@@ -494,7 +498,10 @@ class RunSession:
         try:
             while True:
                 try:
-                    kind, item = await asyncio.wait_for(queue.get(), self.watchdog)
+                    # not wait_for: on 3.11 it swallows a cancel (Ctrl+C, Escape) that lands
+                    # as queue.get() completes, which a burst of events makes likely
+                    async with asyncio.timeout(self.watchdog):
+                        kind, item = await queue.get()
                 except TimeoutError:
                     status, notice = await self._watchdog_check()
                     yield SessionUpdate([], notice, "waiting")
@@ -573,6 +580,7 @@ class RunSession:
         self._apply_stop(state, run_status=run_status)
 
     def _apply_stop(self, state: ThreadState, *, run_status: str | None) -> None:
+        self.last_state = state
         t = self.transcript
         t.next_nodes = list(state.next)
         if t.stop == "error" or run_status == "error":

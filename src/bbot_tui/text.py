@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["one_line", "sanitize", "sanitize_json_for_display"]
+__all__ = ["one_line", "sanitize", "sanitize_json_for_display", "visible_controls"]
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _SURROGATES = "\ud800-\udfff"
@@ -144,3 +144,28 @@ def one_line(text: str, limit: int = 80) -> str:
     if len(flat) <= limit:
         return flat
     return flat[: limit - 1].rstrip() + "…"
+
+
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␛ for ESC, ␇ for BEL: the Unicode control pictures
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"
+
+
+def visible_controls(text: str) -> str:
+    """Show control characters as one-cell symbols instead of removing them.
+
+    For text the user edits (the composer): what was typed or recalled stays as it is and is
+    sent as it is, but its control characters are drawn as ``␛``, ``␇``… (C1, bidi controls and
+    lone surrogates as U+FFFD), one cell each, so the editor's cursor arithmetic still holds
+    and nothing reaches the terminal as a control. ``\n`` and ``\t`` are kept.
+    """
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(_picture, text)

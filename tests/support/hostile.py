@@ -49,6 +49,7 @@ __all__ = [
     "json_response",
     "rate_limited",
     "raw_response",
+    "replaying",
     "sse_event",
     "sse_head",
     "sse_response",
@@ -282,7 +283,7 @@ def agent_routes(
     server: HostileServer,
     stream: Sequence[Script] | Script,
     *,
-    rejoin: Sequence[Script] | Script | None = None,
+    rejoin: Sequence[Script | Handler] | Script | None = None,
     run_statuses: Sequence[str] = ("success",),
     messages: list[dict[str, Any]] | None = None,
     thread: str = THREAD,
@@ -301,6 +302,27 @@ def agent_routes(
     server.route("GET", rf"/threads/{thread}/runs", [json_response(200, [])])
     final = messages if messages is not None else []
     server.route("GET", rf"/threads/{thread}/state", [json_response(200, state_json(final))])
+
+
+_ID_LINE = re.compile(rb"^id: ?(\S*)\r?$", re.MULTILINE)
+
+
+def replaying(*events: bytes, end: str = "eof") -> Callable[[Recorded], Script]:
+    """A rejoin handler that replays, like the in-memory server, the ``events`` whose id is
+    greater (as a string) than the request's ``Last-Event-ID`` (all of them for ``-1``; none
+    without the header: only live events, and there are none)."""
+
+    def handler(request: Recorded) -> Script:
+        cursor = request.headers.get("last-event-id")
+        kept = []
+        for event in events:
+            match = _ID_LINE.search(event)
+            event_id = match[1].decode() if match else ""
+            if cursor is not None and event_id > cursor:
+                kept.append(event)
+        return sse_response(kept, end=end)
+
+    return handler
 
 
 def _scripts(value: Sequence[Script] | Script) -> list[Script]:

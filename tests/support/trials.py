@@ -8,10 +8,12 @@ request reached the wire. The tests compare a trial with an uncut reference run.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +23,23 @@ from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
 from bbot_tui.session import RunSession
 
-__all__ = ["GRAPH_RUNS", "TrialResult", "describe", "normalize", "run_trial", "summarize"]
+__all__ = [
+    "GRAPH_RUNS",
+    "TrialResult",
+    "aggregate",
+    "describe",
+    "normalize",
+    "record",
+    "run_trial",
+    "summarize",
+    "write_figures",
+]
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _VOLATILE_KEYS = frozenset({"client_request_id", "langgraph_api_url"})
 _JOIN_PATH = re.compile(r"^GET /threads/[^/]+/runs/[^/]+/stream")
+_BREAKING = frozenset({"cut", "rst", "stall-close", "hang", "refuse"})
+"""Fault modes that break the connection: the session must notice them and rejoin."""
 
 GRAPH_RUNS: dict[str, dict[str, Any]] = {
     "writer": {"stream_mode": ["custom", "updates"], "configurable": {"delay": 0.03}},
@@ -66,6 +80,7 @@ class TrialResult:
         runs_on_thread: ``GET /threads/{t}/runs`` count after the trial.
         error: the exception's text, if the trial raised.
         connections: the proxy's connection logs.
+        phases: the session's phases, in order, without repeats.
     """
 
     seed: int
@@ -82,6 +97,7 @@ class TrialResult:
     runs_on_thread: int = 0
     error: str | None = None
     connections: list[Any] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
 
 
 def _final(session: RunSession) -> dict[str, Any]:
@@ -148,6 +164,8 @@ async def run_trial(
     try:
         thread = await agent.create_thread()
         async for update in run_session.run(body, thread_id=thread.thread_id, user_text=text):
+            if not result.phases or result.phases[-1] != update.phase:
+                result.phases.append(update.phase)
             if update.phase in ("rejoining", "checking", "finding"):
                 notices.append(time.monotonic())
             for event in update.events:
@@ -173,6 +191,8 @@ async def run_trial(
         if not (log.fired and log.fired_at is not None):
             continue
         result.faults.append(log.mode)
+        if log.mode not in _BREAKING:
+            continue  # a stall that goes on, or a flipped byte: nothing to notice
         fired = log.fired_at
         noticed = min((t for t in polls + notices if t > fired), default=None)
         if noticed is None:
@@ -241,3 +261,46 @@ def describe(result: TrialResult, reference: TrialResult) -> str:
                 parts.append(f"first difference at {i}: {str(a)[:200]} vs {str(b)[:200]}")
                 break
     return "; ".join(parts)
+
+
+def record(result: TrialResult, reference: TrialResult, wall: float) -> dict[str, Any]:
+    """One trial as a JSON-able line of the figures file."""
+    return {
+        "seed": result.seed,
+        "graph": result.graph,
+        "status": result.status,
+        "final_identical": result.final == reference.final and not result.error,
+        "token_identical": result.tokens == reference.tokens and not result.error,
+        "faults": result.faults,
+        "detect": result.detect,
+        "rejoin": result.rejoin,
+        "rejoins": result.rejoins,
+        "dropped": result.dropped,
+        "runs_on_thread": result.runs_on_thread,
+        "wall": wall,
+    }
+
+
+def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over the records of one experiment (what the note quotes)."""
+    faults: dict[str, int] = {}
+    for r in records:
+        for mode in r["faults"]:
+            faults[mode] = faults.get(mode, 0) + 1
+    return {
+        "trials": len(records),
+        "final_identical": sum(r["final_identical"] for r in records),
+        "token_identical": sum(r["token_identical"] for r in records),
+        "faults": faults,
+        "reconnects": sum(r["rejoins"] for r in records),
+        "duplicates_dropped": sum(r["dropped"] for r in records),
+        "runs_per_thread_max": max((r["runs_on_thread"] for r in records), default=0),
+        "detect": _stats([d for r in records for d in r["detect"]]),
+        "rejoin": _stats([d for r in records for d in r["rejoin"]]),
+        "trial_wall": _stats([r["wall"] for r in records]),
+    }
+
+
+def write_figures(folder: Path, name: str, records: list[dict[str, Any]]) -> None:
+    """Store one batch's records as ``<experiment>-<batch>.json`` (summed at the end)."""
+    (folder / f"{name}.json").write_text(json.dumps(records))

@@ -97,23 +97,25 @@ class SSEParser:
             self._tail_len += len(chunk)
             self._check_tail()
             return []
-        if self._tail:
-            self._tail.append(chunk)
-            buf = b"".join(self._tail)
-        else:
-            buf = chunk
-        if b"\r" in buf:
+        # line ends are normalised in this chunk only: the stored tail never holds one, and a
+        # 10 MB line is then copied once (the join below), not once per pass over a buffer
+        if b"\r" in chunk:
             # a CR at the very end is a line end whose LF may come in the next chunk; it is
             # set aside first so that "\r\r" (two CR line ends) does not become one CRLF
-            trailing_cr = buf.endswith(b"\r")
+            trailing_cr = chunk.endswith(b"\r")
             if trailing_cr:
                 self._pending_cr = True
-                buf = buf[:-1]
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+                chunk = chunk[:-1]
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             if trailing_cr:
-                buf += b"\n"
-        lines = buf.split(b"\n")
+                chunk += b"\n"
+        lines = chunk.split(b"\n")
         last = lines.pop()
+        if self._tail:
+            self._tail_len += len(lines[0])
+            self._check_tail()
+            self._tail.append(lines[0])
+            lines[0] = b"".join(self._tail)
         self._tail = [last] if last else []
         self._tail_len = len(last)
         self._check_tail()
@@ -164,11 +166,15 @@ class SSEParser:
         if line[0] == 58:  # b":" comment (heartbeat)
             self.comments += 1
             return
-        name, sep, value = line.partition(b":")
-        if sep and value[:1] == b" ":
-            value = value[1:]
+        colon = line.find(b":")
+        if colon < 0:
+            name, start = line, len(line)
+        else:
+            name, start = line[:colon], colon + 1
+            if line[start : start + 1] == b" ":
+                start += 1
         if name == b"data":
-            self._data_size += len(value)
+            self._data_size += len(line) - start
             if self._data_size > self._max_event:
                 self._data.clear()
                 self._data_size = 0
@@ -176,11 +182,12 @@ class SSEParser:
                     f"an event exceeded {_size(self._max_event)}",
                     hint="the event was dropped; the final state is fetched instead",
                 )
-            self._data.append(value.decode("utf-8", "replace"))
+            # decoded straight from a view: a big data line is not copied before decoding
+            self._data.append(str(memoryview(line)[start:], "utf-8", "replace"))
         elif name == b"event":
-            self._event = value.decode("utf-8", "replace")
-        elif name == b"id" and b"\0" not in value:
-            text = value.decode("utf-8", "replace")
+            self._event = line[start:].decode("utf-8", "replace")
+        elif name == b"id" and b"\0" not in line:
+            text = line[start:].decode("utf-8", "replace")
             self.last_event_id = text
             self._id_in_event = text
         # "retry" and unknown fields are ignored
