@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from .api.models import Command
 from .jsontext import dump_json
 from .stream.transcript import PendingInterrupt
+
+if TYPE_CHECKING:  # pydantic loads on first use, not with the first frame
+    from .api.models import Command
 
 __all__ = [
     "LEGACY_KINDS",
@@ -246,6 +248,8 @@ def resume_command(
         fields["goto"] = goto
     if not fields:
         raise ValueError("nothing to send: no interrupt is pending and no update or goto is set")
+    from .api.models import Command
+
     return Command.model_validate(fields)
 
 

@@ -3,7 +3,8 @@
 :func:`checkpoint_rows` turns ``POST /threads/{id}/history`` states (newest first) into rows:
 step, source (input / loop / update), the node(s) that ran to produce the checkpoint, next, time.
 This server's checkpoint metadata has no ``writes``; the nodes that ran are the tasks of the
-parent checkpoint that have a result (or an error / interrupt).
+parent checkpoint that have a result (or an error / interrupt); ``update`` (a state edit) and
+``fork`` (a re-run from an earlier checkpoint) checkpoints ran no node.
 
 :func:`diff_values` compares a checkpoint's ``values`` with its parent's: one line per added,
 removed or changed key, and per added / removed / changed message (matched by id) for message
@@ -91,8 +92,8 @@ def _ran(state: ThreadState, parent: ThreadState | None) -> list[str]:
     writes = (state.metadata or {}).get("writes")
     if isinstance(writes, dict) and writes:
         return [str(k) for k in writes]
-    if parent is None:
-        return []
+    if parent is None or (state.metadata or {}).get("source") in ("update", "fork"):
+        return []  # a state edit or a fork: no node ran (the parent's tasks ran elsewhere)
     return [t.name for t in parent.tasks if t.result is not None or t.error or t.interrupts]
 
 

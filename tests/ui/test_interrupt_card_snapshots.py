@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from bbot_tui.api.models import Command
+from bbot_tui.api.models import Command, ThreadState
 from bbot_tui.resources import stylesheet
 from bbot_tui.stream.transcript import PendingInterrupt, Transcript
 from bbot_tui.widgets.interrupt_card import InterruptCard
@@ -53,6 +53,19 @@ GENERIC_TWO = transcript(
     ["ask_a", "ask_b"],
 )
 BREAKPOINT = transcript("breakpoint", [], ["step2"])
+BREAKPOINT_STATE = ThreadState.model_validate(
+    {
+        "values": {
+            "messages": [
+                {"type": "human", "content": "hello", "id": "m1"},
+                {"type": "ai", "content": "step1", "id": "m2"},
+            ]
+        },
+        "next": ["step2"],
+        "tasks": [{"id": "t1", "name": "step2", "interrupts": [], "result": None}],
+        "metadata": {"step": 1, "source": "loop"},
+    }
+)
 CANCELLED = transcript("cancelled", [], ["talk"])
 
 
@@ -61,16 +74,19 @@ class CardApp(App[None]):
 
     CSS_PATH = [stylesheet("interrupt_card.tcss")]
 
-    def __init__(self, t: Transcript | None) -> None:
+    def __init__(self, t: Transcript | None, state: ThreadState | None = None) -> None:
         super().__init__()
         self.t = t
+        self.state = state
         self.sent: list[Command | None] = []
 
     def compose(self) -> ComposeResult:
         yield InterruptCard()
 
     def on_mount(self) -> None:
-        self.query_one(InterruptCard).transcript = self.t
+        card = self.query_one(InterruptCard)
+        card.state = self.state
+        card.transcript = self.t
 
     @on(InterruptCard.ResumeRequested)
     def _resume(self, event: InterruptCard.ResumeRequested) -> None:
@@ -113,7 +129,22 @@ def test_snapshot_two_generic_questions(snap_compare: Any) -> None:
 
 
 def test_snapshot_breakpoint(snap_compare: Any) -> None:
-    assert snap_compare(CardApp(BREAKPOINT), terminal_size=(80, 10), run_before=settle)
+    """The stop with the state at it: what ran, next, the task, the values."""
+    app = CardApp(BREAKPOINT, BREAKPOINT_STATE)
+    assert snap_compare(app, terminal_size=(80, 16), run_before=settle)
+
+
+async def test_breakpoint_state_arriving_later_is_shown_in_place() -> None:
+    app = CardApp(BREAKPOINT)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        card = app.query_one(InterruptCard)
+        assert str(card.query_one("#interrupt-state").render()) == "next: step2"
+        card.state = BREAKPOINT_STATE
+        await pilot.pause()
+        shown = str(card.query_one("#interrupt-state").render())
+        assert shown == "next: step2   step 1\ntask step2  pending"
+        assert card.query_one("#interrupt-values").value == BREAKPOINT_STATE.values
 
 
 def test_snapshot_cancelled(snap_compare: Any) -> None:

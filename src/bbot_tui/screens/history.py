@@ -158,8 +158,8 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
             ran = ", ".join(row.ran) or (
                 "…" if row.parent_id and row.parent_id not in known else ""
             )
-            if row.source == "update" and not row.ran:
-                ran = "(state edit)"
+            if row.source in ("update", "fork") and not row.ran:
+                ran = "(state edit)" if row.source == "update" else "(fork)"
             cells = [
                 Text("" if row.step is None else str(row.step)),
                 Text(row.source),

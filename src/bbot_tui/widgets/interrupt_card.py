@@ -11,15 +11,17 @@ Contract (with ``screens/main.py``, which mounts the card above the composer):
   (a map by interrupt id when several are pending) with an optional state ``update`` and
   ``goto``; the exact command JSON is previewed as the user edits. Send (button, Enter in a
   text field, ``ctrl+enter`` or ``ctrl+s``) posts :class:`InterruptCard.ResumeRequested`.
-* ``stop == "breakpoint"``: "stopped before <next nodes>" with Continue, which posts
-  :class:`InterruptCard.ContinueRequested` (the app sends a run with input null).
+* ``stop == "breakpoint"``: "stopped before <next nodes>" (and after the last node that ran),
+  the thread state at the stop (set :attr:`InterruptCard.state`: next, tasks, values as a JSON
+  tree) and Continue, which posts :class:`InterruptCard.ContinueRequested` (the app sends a run
+  with input null).
 * ``stop == "cancelled"``: "run cancelled", no question, no control.
 * Anything else: the card is hidden (``display`` False).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -39,12 +41,15 @@ from textual.widgets import (
     TextArea,
 )
 
-from ..api.models import Command
 from ..interrupts import command_json, resume_command, stop_title
 from ..jsontext import JsonTextError, parse_json_text
 from ..stream.transcript import PendingInterrupt, Transcript
 from ..text import one_line
 from .interrupt_item import InterruptItem
+from .json_view import JsonView
+
+if TYPE_CHECKING:  # pydantic loads on first use, not with the first frame
+    from ..api.models import Command, ThreadState
 
 __all__ = ["InterruptCard"]
 
@@ -69,6 +74,10 @@ class InterruptCard(Widget):
 
     transcript: reactive[Transcript | None] = reactive(None, always_update=True)
     """The transcript whose stop is shown (set by the main screen)."""
+
+    state: reactive[ThreadState | None] = reactive(None, always_update=True)
+    """The thread state read at the stop (``RunSession.last_state``), shown at a breakpoint.
+    Set it before :attr:`transcript`; a later change updates the shown state in place."""
 
     class ResumeRequested(Message):
         """The user answered: send a run with this ``command`` (and no input)."""
@@ -116,8 +125,12 @@ class InterruptCard(Widget):
         title = stop_title(self._stop, self._next, len(self._pending))
         yield Static(Text(one_line(title, 200), style="bold"), id="interrupt-title")
         if self._stop == "breakpoint":
+            yield Static(self._state_text(), id="interrupt-state")
+            yield JsonView(
+                self._state_values(), label="values", expand_depth=2, id="interrupt-values"
+            )
             yield Static(
-                "Continue runs on to the end or the next breakpoint; h shows the state.",
+                "Continue runs on to the end or the next breakpoint; ctrl+t shows the history.",
                 id="interrupt-hint",
                 markup=False,
             )
@@ -155,6 +168,55 @@ class InterruptCard(Widget):
                 yield Button(
                     "Send (ctrl+enter)", id="interrupt-send", variant="primary", compact=True
                 )
+
+    # --- the state at a breakpoint ---------------------------------------------------------
+
+    def _state_values(self) -> object:
+        return self.state.values if self.state is not None else None
+
+    def _state_text(self) -> Text:
+        """``next``, the tasks and the checkpoint step of the state at the stop."""
+        state = self.state
+        text = Text()
+        ran = self._last_ran()
+        if ran:
+            text.append("ran: ", "bold")
+            text.append(one_line(ran, 60) + "   ")
+        text.append("next: ", "bold")
+        nodes = state.next if state is not None else self._next
+        text.append(one_line(", ".join(nodes), 120) or "—")
+        if state is None:
+            return text
+        step = (state.metadata or {}).get("step")
+        if isinstance(step, int):
+            text.append(f"   step {step}", "dim")
+        for task in state.tasks:
+            text.append("\ntask ", "bold")
+            text.append(one_line(task.name, 40))
+            if task.error:
+                text.append(f"  error: {one_line(task.error, 80)}")
+            elif task.interrupts:
+                text.append(f"  {len(task.interrupts)} interrupt(s)")
+            else:
+                text.append("  pending" if task.result is None else "  done", "dim")
+        return text
+
+    def _last_ran(self) -> str:
+        """The last top-level node that finished in the transcript's run (if it saw one)."""
+        t = self.transcript
+        if t is None:
+            return ""
+        done = [n.node for n in t.nodes if not n.ns and n.ended_at is not None]
+        return done[-1] if done else ""
+
+    def watch_state(self, state: ThreadState | None) -> None:
+        if self._stop != "breakpoint":
+            return
+        for summary in self.query("#interrupt-state").results(Static):
+            summary.update(self._state_text())
+        for view in self.query("#interrupt-values").results(JsonView):
+            if view.value is not self._state_values():
+                view.set_value(self._state_values())
 
     def focus_first(self) -> None:
         """Focus the first control of the card (for a "go to the question" binding)."""
