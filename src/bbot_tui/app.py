@@ -108,6 +108,7 @@ class BbotApp(App[int]):
         ephemeral_profiles: Iterable[str] = (),
         read_env: bool = False,
         persist: bool = True,
+        launch_profile: Profile | None = None,
     ) -> None:
         super().__init__()
         self.settings: Settings | None = settings
@@ -119,6 +120,9 @@ class BbotApp(App[int]):
         self._backup_path = backup_path
         self._overrides = (url, api_key, profile, read_env)
         self._ephemeral = set(ephemeral_profiles) | {DEMO_PROFILE}
+        self._launch_profile = launch_profile
+        if launch_profile is not None:
+            self._ephemeral.add(launch_profile.name)
         self._disk_active: str | None = settings.active_profile if settings else None
         self._client: AgentClient | None = None
         self._client_profile: str | None = None
@@ -138,7 +142,8 @@ class BbotApp(App[int]):
 
     def on_mount(self) -> None:
         """Load the settings right after the first frame."""
-        self._startup()
+        # after the refresh: the worker's imports (pydantic, httpx) would delay the first frame
+        self.call_after_refresh(self._startup)
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -155,6 +160,7 @@ class BbotApp(App[int]):
             self._warnings += result.warnings
             self._backup_path = self._backup_path or result.backup_path
             self._disk_active = self.settings.active_profile
+        self._add_launch_profile()
         self._apply_overrides()
         settings = self.settings
         if settings.theme in self.available_themes and settings.theme != self.theme:
@@ -173,6 +179,14 @@ class BbotApp(App[int]):
         else:
             await self.activate_profile(settings.active_profile)
         self.ready.set()
+
+    def _add_launch_profile(self) -> None:
+        """Make the one-launch profile (the demo's) active; it is never written to disk."""
+        assert self.settings is not None
+        profile = self._launch_profile
+        if profile is not None:
+            self.settings.profiles = {**self.settings.profiles, profile.name: profile}
+            self.settings.active_profile = profile.name
 
     def _apply_overrides(self) -> None:
         from bbot_tui.settings import apply_env_overrides, read_env_overrides
@@ -312,14 +326,23 @@ class BbotApp(App[int]):
     # --- the command palette and crashes ----------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's commands, then every action of bbot-tui."""
+        """Textual's commands, then every action of bbot-tui (see :mod:`.screens.palette`).
+
+        Over the main screen: its actions and those of its panes, view and card; over a dialog
+        (run options, connection, history…): that dialog's own bindings.
+        """
+        from bbot_tui.screens.palette import main_commands, screen_binding_commands
+
         yield from super().get_system_commands(screen)
         yield SystemCommand(
-            "Connection…", "Server profiles: URL, API key, test connection", self.action_connection
+            "Connection…",
+            "Server profiles: URL, API key, test connection (F3)",
+            self.action_connection,
         )
-        main = self.screen_stack[0] if self.screen_stack else None
-        if isinstance(main, MainScreen):
-            yield from main.system_commands()
+        if isinstance(screen, MainScreen):
+            yield from main_commands(screen)
+        else:
+            yield from screen_binding_commands(screen)
 
     def _fatal_error(self) -> None:
         """Show a crash without local variables (they could hold request headers).
@@ -346,6 +369,7 @@ def make_app(
     ephemeral_profiles: Iterable[str] = (),
     read_env: bool = False,
     persist: bool = True,
+    launch_profile: Profile | None = None,
 ) -> BbotApp:
     """Build the app (the CLI and the tests use this).
 
@@ -361,6 +385,7 @@ def make_app(
         ephemeral_profiles: Profile names never written to disk (e.g. the demo's).
         read_env: Read ``BBOT_URL``/``BBOT_API_KEY`` when no override is given.
         persist: Save settings changes (False for throwaway runs).
+        launch_profile: A profile made active for this launch only, never saved (the demo's).
 
     Returns:
         The app, not yet running.
@@ -377,6 +402,7 @@ def make_app(
         ephemeral_profiles=ephemeral_profiles,
         read_env=read_env,
         persist=persist,
+        launch_profile=launch_profile,
     )
 
 

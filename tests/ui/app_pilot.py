@@ -6,9 +6,11 @@ hanging), never a fixed sleep.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from textual.pilot import Pilot
 
 from bbot_tui.app import BbotApp
@@ -24,6 +26,20 @@ def settings_for(url: str, **fields: Any) -> Settings:
     return Settings(
         profiles={"local": Profile(name="local", base_url=url)}, active_profile="local", **fields
     )
+
+
+def own_assistant(url: str, graph_id: str, *, configurable: dict[str, Any] | None = None) -> str:
+    """Create an assistant of ``graph_id`` with a unique name and return that name.
+
+    The test server is shared by the whole session and the thread pane lists the threads of the
+    selected assistant: a test that picks its own assistant sees only its own threads.
+    """
+    name = f"{graph_id}-{uuid.uuid4().hex[:10]}"
+    body: dict[str, Any] = {"graph_id": graph_id, "name": name}
+    if configurable:
+        body["config"] = {"configurable": configurable}
+    httpx.post(f"{url}/assistants", json=body, timeout=30).raise_for_status()
+    return name
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], what: str) -> None:
@@ -51,19 +67,27 @@ async def ready(pilot: Pilot[Any]) -> MainScreen:
     return screen
 
 
-async def pick(pilot: Pilot[Any], graph_id: str) -> MainScreen:
-    """Choose the assistant of ``graph_id`` the way a user does: search, then Enter."""
+async def pick(pilot: Pilot[Any], graph_id: str, name: str | None = None) -> MainScreen:
+    """Choose an assistant the way a user does: type its name (or graph) in the search, Enter.
+
+    Args:
+        pilot: The pilot.
+        graph_id: The assistant's graph.
+        name: The assistant's unique name (see :func:`own_assistant`); else the first
+            assistant that matches ``graph_id``.
+    """
     screen = await ready(pilot)
     search = screen.query_one("#assistant-search")
     search.focus()
     search.value = ""  # type: ignore[attr-defined]
-    await pilot.press(*graph_id)
+    await pilot.press(*(name or graph_id))
     await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: screen.assistant is not None and screen.assistant.graph_id == graph_id,
-        f"assistant {graph_id}",
-    )
+
+    def chosen() -> bool:
+        a = screen.assistant
+        return a is not None and a.graph_id == graph_id and (name is None or a.name == name)
+
+    await wait_for(pilot, chosen, f"assistant {name or graph_id}")
     await wait_for(pilot, lambda: screen.session is not None, "a fresh thread")
     return screen
 
@@ -88,6 +112,15 @@ def view_text(screen: MainScreen) -> str:
     """Everything the message view draws, as text."""
     view: Any = screen.query_one("#message-view")
     return "\n".join(strip.text.rstrip() for strip in view.export_strips())
+
+
+def screen_text(app: BbotApp) -> str:
+    """The characters on the screen (from an SVG screenshot: what the user sees, any widget)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
 def thread_rows(screen: MainScreen) -> list[str]:

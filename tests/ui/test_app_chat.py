@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import httpx
-from app_pilot import Recorder, pick, send, settings_for, settle, thread_rows, view_text, wait_for
+from app_pilot import (
+    Recorder,
+    own_assistant,
+    pick,
+    send,
+    settings_for,
+    settle,
+    thread_rows,
+    view_text,
+    wait_for,
+)
 
 from bbot_tui.app import make_app
 from bbot_tui.widgets.composer import Composer
@@ -11,9 +21,10 @@ from bbot_tui.widgets.thread_pane import ThreadPane
 
 
 async def test_chat_creates_a_thread_and_streams_the_answer(server_url: str) -> None:
+    name = own_assistant(server_url, "chat")
     app = make_app(settings_for(server_url))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await pick(pilot, "chat")
+        screen = await pick(pilot, "chat", name)
         assert isinstance(app.focused, Composer)  # Enter sends at once
         await send(pilot, "hello there")
         await wait_for(pilot, lambda: screen.running, "the run to start")
@@ -49,9 +60,10 @@ async def test_chat_creates_a_thread_and_streams_the_answer(server_url: str) -> 
 
 
 async def test_agent_run_shows_a_tool_call_block(server_url: str) -> None:
+    name = own_assistant(server_url, "agent")
     app = make_app(settings_for(server_url))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await pick(pilot, "agent")
+        screen = await pick(pilot, "agent", name)
         await send(pilot, "weather?")
         await wait_for(pilot, lambda: screen.running, "the run to start")
         await settle(pilot, screen)
@@ -69,10 +81,11 @@ async def test_agent_run_shows_a_tool_call_block(server_url: str) -> None:
 
 
 async def test_a_failing_graph_shows_the_error(server_url: str) -> None:
+    name = own_assistant(server_url, "fail")
     app = make_app(settings_for(server_url))
     notes = Recorder()
     async with app.run_test(size=(120, 40), message_hook=notes) as pilot:
-        screen = await pick(pilot, "fail")
+        screen = await pick(pilot, "fail", name)
         await send(pilot, "go")
         await wait_for(pilot, lambda: screen.running, "the run to start")
         await settle(pilot, screen)
@@ -86,9 +99,10 @@ async def test_a_failing_graph_shows_the_error(server_url: str) -> None:
 
 async def test_markup_and_escape_sequences_are_shown_literally(server_url: str) -> None:
     hostile = "[bold]x[/] [@click=app.quit]quit[/] \x1b]0;PWNED\x07\x1b[2J[/bold] end"
+    name = own_assistant(server_url, "chat")
     app = make_app(settings_for(server_url))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await pick(pilot, "chat")
+        screen = await pick(pilot, "chat", name)
         await send(pilot, hostile)
         await wait_for(pilot, lambda: screen.running, "the run to start")
         await settle(pilot, screen)
@@ -101,15 +115,20 @@ async def test_markup_and_escape_sequences_are_shown_literally(server_url: str) 
         assert "\x1b" not in row and "\x07" not in row
         assert "\x1b" not in screen.status_bar.thread
 
-        # a thread made elsewhere with a hostile title is listed safely too
-        httpx.post(
+        # a thread made elsewhere with a hostile title is listed safely too (the server keeps
+        # no assistant_id given at creation: a run of the assistant on the thread sets it)
+        made = httpx.post(
             f"{server_url}/threads",
+            json={"metadata": {"title": "[red on red]hidden[/] \x1b[31mred"}},
+        )
+        made.raise_for_status()
+        httpx.post(
+            f"{server_url}/threads/{made.json()['thread_id']}/runs/wait",
             json={
-                "metadata": {
-                    "title": "[red on red]hidden[/] \x1b[31mred",
-                    "assistant_id": screen.assistant.assistant_id,
-                }
+                "assistant_id": screen.assistant.assistant_id,
+                "input": {"messages": [{"role": "user", "content": "hi"}]},
             },
+            timeout=60,
         ).raise_for_status()
         screen.load_threads()
         await wait_for(

@@ -2,7 +2,7 @@
 
 Layout: the side panes (assistants, threads), the centre (message view, interrupt card, composer),
 the event log (toggled), the status bar and the footer. Below 100 columns the side panes hide
-(``ctrl+b`` shows them over the centre). The workers live in
+(``ctrl+b`` shows them over the centre); from 160 columns on they get wider. The workers live in
 :class:`~bbot_tui.screens.main_flows.MainFlows`; this class wires the widgets' messages to them,
 holds the key bindings and handles every worker failure in one place. Its stylesheet,
 ``styles/main.tcss``, is loaded by the app.
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -34,10 +34,17 @@ if TYPE_CHECKING:
     from bbot_tui.run_options import RunOptions
     from bbot_tui.stream.transcript import Transcript
 
-__all__ = ["CONFIRM_BYTES", "NARROW_WIDTH", "MainScreen", "parse_answer"]
+__all__ = ["CONFIRM_BYTES", "NARROW_WIDTH", "WIDE_WIDTH", "MainScreen", "parse_answer"]
 
 NARROW_WIDTH = 100
 """Below this many columns the side panes are hidden unless toggled."""
+WIDE_WIDTH = 160
+"""From this many columns on the side panes get wider (longer names and titles)."""
+EMPTY_HINT = (
+    "No messages yet: type below and press Enter.\n"
+    "ctrl+b assistants and threads · ctrl+o run options · ctrl+p every action"
+)
+"""Shown above an empty conversation (on a narrow terminal the side panes are hidden)."""
 CONFIRM_BYTES = 2_000_000
 """Inputs larger than this are only sent after a confirmation (RELIABILITY U7)."""
 
@@ -70,6 +77,7 @@ class MainScreen(MainFlows):
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+o", "run_options", "Run options"),
         Binding("ctrl+t", "history", "History"),
+        Binding("f9", "breakpoints", "Breakpoints"),  # B (issue 5)
         Binding("f5", "refresh", "Refresh", show=False),
     ]
     """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it."""
@@ -81,6 +89,7 @@ class MainScreen(MainFlows):
                 yield AssistantPane(id="assistant-pane")
                 yield ThreadPane(id="thread-pane")
             with Vertical(id="center"):
+                yield Static(EMPTY_HINT, id="empty-hint", markup=False)
                 yield self._message_view()
                 yield from self._interrupt_card()
                 yield Composer(id="composer")
@@ -116,6 +125,7 @@ class MainScreen(MainFlows):
 
     def _adapt(self, width: int) -> None:
         self.set_class(0 < width < NARROW_WIDTH, "-narrow")
+        self.set_class(width >= WIDE_WIDTH, "-wide")
 
     # --- the views of the transcript -------------------------------------------------------
 
@@ -124,12 +134,17 @@ class MainScreen(MainFlows):
         for widget in self.query("#message-view, #interrupt-card"):
             if hasattr(widget, "transcript"):
                 widget.transcript = transcript
+        self._sync_hint()
+
+    def _sync_hint(self) -> None:
+        self.query_one("#empty-hint").display = not (self.running or self.transcript.messages)
 
     def sync_mode(self) -> None:
         """Set what Enter does (chat / answer / continue) from the transcript's stop."""
         t = self.transcript
         composer = self.composer
         composer.busy = self.running
+        self._sync_hint()
         if self.assistant is None:
             composer.mode = "no-assistant"
         elif t.stop == "question" and t.interrupts:
@@ -141,12 +156,15 @@ class MainScreen(MainFlows):
         if not self.running and t.stop in ("question", "breakpoint") and self.thread_id:
             self.status_bar.status = t.stop
         for card in self.query("#interrupt-card"):
+            # B (issue 5): the state read at the stop, shown by the card at a breakpoint
+            card.state = self.session.last_state if self.session else None  # type: ignore[attr-defined]
             card.transcript = t  # type: ignore[attr-defined]
 
     def watch_running(self, running: bool) -> None:
         """Show the composer busy while a run streams."""
         if self.is_mounted:
             self.composer.busy = running
+            self._sync_hint()
 
     def _apply_update(self, session: Any, update: Any) -> None:
         meta = self.transcript.meta_version
@@ -178,7 +196,7 @@ class MainScreen(MainFlows):
         bar.server = profile.base_url if profile else ""
         self.assistant = None
         self.workers.cancel_group(self, "run")
-        self.install_thread(None)
+        self.install_thread(None, remember=False)
         self.load_assistants(restore=True)
 
     def run_options(self) -> RunOptions:
@@ -441,50 +459,31 @@ class MainScreen(MainFlows):
             elif kind == "open":
                 self.run_flow(RunPlan("open", thread_id=str(value)))
 
+    # --- B (issue 5): breakpoints ------------------------------------------------------------
+
+    @work(exclusive=True, group="run-options", exit_on_error=False)
+    async def action_breakpoints(self) -> None:
+        """Toggle breakpoints on the assistant's graph nodes (F9, one key per node)."""
+        from bbot_tui.screens.breakpoints import edit_breakpoints
+
+        await edit_breakpoints(self)
+
+    # --- end of B's breakpoints ----------------------------------------------------------------
+
     def action_refresh(self) -> None:
         """Reload the assistants and threads."""
         self.load_assistants()
         self.load_threads()
 
-    def action_inspect(self) -> None:
-        """Inspect the selected assistant."""
-        if self.assistant is not None:
-            self.inspect_assistant(self.assistant)
-
     def action_copy_thread_id(self) -> None:
         """Copy the open thread's id."""
         if self.thread_id:
-            self.on_message_view_copy_requested(type("M", (), {"text": self.thread_id})())
+            self.app.copy_to_clipboard(self.thread_id)
+            self.notify("Copied the thread id.")
 
     def action_connection(self) -> None:
         """Ask the app for the connection screen."""
         self.post_message(ConnectionRequested())
-
-    def system_commands(self) -> Iterable[SystemCommand]:
-        """Every action of the main screen, for the command palette."""
-        commands = [
-            ("New thread", "Start a new conversation (ctrl+n)", self.action_new_thread),
-            ("Stop run", "Cancel the streaming run on the server (Esc)", self.action_stop),
-            ("Detach from run", "Stop following; the run goes on (ctrl+d)", self.action_detach),
-            ("Toggle side panes", "Assistants and threads (ctrl+b)", self.action_toggle_side),
-            ("Toggle event log", "Raw stream events (ctrl+l / F2)", self.action_toggle_event_log),
-            (
-                "Run options…",
-                "Stream modes, breakpoints, config… (ctrl+o)",
-                self.action_run_options,
-            ),
-            ("History / time travel…", "Checkpoints of the thread (ctrl+t)", self.action_history),
-            ("Inspect assistant", "Config, schemas, graph nodes (i)", self.action_inspect),
-            ("Refresh", "Reload assistants and threads (F5)", self.action_refresh),
-            (
-                "Copy thread id",
-                "Put the open thread's id on the clipboard",
-                self.action_copy_thread_id,
-            ),
-            ("Focus composer", "Back to the message input (Esc)", self.action_focus_composer),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
 
     # --- failures, in one place ------------------------------------------------------------
 

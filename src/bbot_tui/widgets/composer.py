@@ -18,10 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widgets import TextArea
+
+from bbot_tui.text import visible_controls
 
 __all__ = ["NEWLINE_KEYS", "PASTE_WARN_BYTES", "Composer", "ComposerMode"]
 
@@ -109,6 +112,15 @@ class Composer(TextArea):
         """Earlier inputs, oldest first (the screen loads them from the settings)."""
         self._history_index: int | None = None
         self._draft = ""
+
+    def get_line(self, line_index: int) -> Text:
+        """A line as drawn: control characters as symbols (␛), never sent to the terminal.
+
+        The document keeps what was typed, pasted or recalled (RELIABILITY U1, U7).
+        """
+        line = super().get_line(line_index)
+        shown = visible_controls(line.plain)
+        return line if shown == line.plain else Text(shown, end="", no_wrap=True)
 
     def on_mount(self) -> None:
         """Show the hint."""
