@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from .api import errors
 from .api.client import AgentClient, AssistantsPath
+from .api.discovery import discover
 from .api.models import Assistant, RunCreateStateless
 from .security import cleartext_risk, mask_key, normalize_api_key, normalize_base_url
 from .text import one_line
@@ -25,7 +26,6 @@ from .text import one_line
 __all__ = ["Check", "Checks", "run_checks"]
 
 DOCTOR_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
-_PATHS: tuple[AssistantsPath, ...] = ("assistants", "distribution-channels")
 _KEY_FIX = (
     "create a key in B-Bot Hub → Settings → API Keys and pass it with --api-key or "
     "BBOT_API_KEY (it is sent as the header bbot-api-key)"
@@ -72,42 +72,6 @@ class Checks(list[Check]):
         check = Check(name, ok, one_line(detail, 500), one_line(fix, 500))
         self.append(check)
         return check
-
-
-def _variants(url: str) -> list[str]:
-    if url.endswith("/api/v2"):
-        return [url, url[: -len("/api/v2")] + "/v2"]
-    if url.endswith("/v2"):
-        return [url, url[: -len("/v2")] + "/api/v2"]
-    return [url]
-
-
-async def _probe(
-    url: str, key: SecretStr | None, headers: Mapping[str, str] | None, insecure: bool
-) -> tuple[AssistantsPath | None, errors.ApiError | None, list[Assistant]]:
-    """Which assistants path answers at ``url``: (path, error if it refused, first page)."""
-    last: errors.ApiError | None = None
-    for path in _PATHS:
-        client = AgentClient(
-            url,
-            api_key=key,
-            extra_headers=headers,
-            assistants_path=path,
-            timeout=DOCTOR_TIMEOUT,
-            allow_insecure=insecure,
-        )
-        async with client:
-            try:
-                page = await client.search_assistants(limit=10)
-            except (errors.AuthError, errors.PermissionDenied) as exc:
-                return path, exc, []
-            except (errors.NotFound, errors.HttpError, errors.ProtocolError) as exc:
-                if isinstance(exc, errors.HttpError) and exc.status not in (404, 405):
-                    return path, exc, []
-                last = exc
-                continue
-        return path, None, page.items
-    return None, last, []
 
 
 async def run_checks(
@@ -185,17 +149,15 @@ async def run_checks(
         checks.add("server reachable", True, f"answered in {time.monotonic() - started:.2f} s")
 
     # base path and assistants path
-    found_base: str | None = None
-    path: AssistantsPath | None = None
-    refused: errors.ApiError | None = None
-    assistants: list[Assistant] = []
-    tried: list[str] = []
-    for candidate in _variants(base):
-        tried.append(candidate)
-        path, refused, assistants = await _probe(candidate, key, extra_headers, allow_insecure)
-        if path is not None:
-            found_base = candidate
-            break
+    found = await discover(
+        base,
+        api_key=key,
+        extra_headers=extra_headers,
+        timeout=DOCTOR_TIMEOUT,
+        allow_insecure=allow_insecure,
+    )
+    found_base, path, refused = found.base_url, found.assistants_path, found.error
+    assistants, tried = found.assistants, found.tried
     if found_base is None or path is None:
         reason = f" ({refused.message})" if refused else ""
         checks.add(

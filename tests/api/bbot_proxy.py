@@ -45,12 +45,15 @@ class BBotProxy:
         upstream: the real server's base URL.
         prefix: ``/v2`` or ``/api/v2``.
         name: ``assistants`` or ``distribution-channels``.
+        api_key: when set, a request to a known path without this ``bbot-api-key`` answers
+            401 (an unknown path still answers 404: routing comes before auth).
     """
 
-    def __init__(self, upstream: str, prefix: str, name: str) -> None:
+    def __init__(self, upstream: str, prefix: str, name: str, api_key: str | None = None) -> None:
         self.upstream = upstream
         self.prefix = prefix
         self.name = name
+        self.api_key = api_key
         self.seen: list[str] = []
         self._http = httpx.AsyncClient(base_url=upstream, timeout=60, trust_env=False)
         methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
@@ -94,6 +97,8 @@ class BBotProxy:
         path = self._upstream_path(request.url.path)
         if path is None:
             return JSONResponse({"detail": "Not Found"}, status_code=404)
+        if self.api_key is not None and request.headers.get("bbot-api-key") != self.api_key:
+            return JSONResponse({"detail": "Invalid or missing API key"}, status_code=401)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP | {"host"}}
         upstream = self._http.build_request(
             request.method,

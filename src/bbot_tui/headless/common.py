@@ -185,14 +185,13 @@ def make_client(conn: Connection) -> AgentClient:
 async def search_assistants(
     client: AgentClient, auto: bool = True, **kwargs: Any
 ) -> Page[Assistant]:
-    """Search assistants; with ``auto``, a 404 on ``/assistants`` retries B-Bot's name."""
-    try:
-        return await client.search_assistants(**kwargs)
-    except errors.NotFound:
-        if not auto or client.assistants_path != "assistants":
-            raise
-        client.assistants_path = "distribution-channels"
-        return await client.search_assistants(**kwargs)
+    """Search assistants; with ``auto``, a missing ``/assistants`` retries B-Bot's name.
+
+    The fallback is :meth:`AgentClient.discover_assistants`, shared with the TUI and doctor.
+    """
+    if auto:
+        return await client.discover_assistants(**kwargs)
+    return await client.search_assistants(**kwargs)
 
 
 def describe_error(exc: errors.ApiError) -> str:

@@ -18,45 +18,24 @@ The reducer never raises on odd payloads: what it cannot use becomes a warning.
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from .events import StreamEvent
-from .transcript import (
-    Message,
-    NodeStep,
-    PendingInterrupt,
-    ToolCall,
-    Transcript,
-    content_text,
-    role_of,
-)
+from .message_mode import MessageModes
+from .transcript import Message, role_of
 
 __all__ = ["Reducer"]
 
-_CHUNK_TYPES = frozenset(
-    {"AIMessageChunk", "HumanMessageChunk", "ToolMessageChunk", "ChatMessageChunk"}
-)
-_NO_META: dict[str, Any] = {}
 _MAX_CUSTOM = 1000
-_MAX_WARNINGS = 100
 
 
-class Reducer:
+class Reducer(MessageModes):
     """Applies stream events to a transcript.
 
     Args:
         transcript: the transcript to fill (a new one by default).
     """
-
-    def __init__(self, transcript: Transcript | None = None) -> None:
-        self.transcript = transcript if transcript is not None else Transcript()
-        self._run_message_keys: set[str] = set()
-        self._meta: dict[str, tuple[str | None, int | None, tuple[str, ...]]] = {}
-        self._open_node: tuple[str | None, tuple[str, ...]] | None = None
-        """The (node, ns) whose step is known open: its tokens skip the node bookkeeping."""
 
     # --- public API ----------------------------------------------------------------------
 
@@ -128,169 +107,6 @@ class Reducer:
                 t.touch(message)
         t.touch_meta()
 
-    # --- helpers -------------------------------------------------------------------------
-
-    def _warn(self, text: str) -> None:
-        t = self.transcript
-        if len(t.warnings) < _MAX_WARNINGS:
-            t.warnings.append(text)
-        t.touch_meta()
-
-    def _find(self, raw: dict[str, Any], role: str, exclude: set[int] | None) -> Message | None:
-        t = self.transcript
-        message_id = raw.get("id")
-        if isinstance(message_id, str):
-            found = t.by_id(message_id)
-            if found is not None and (exclude is None or id(found) not in exclude):
-                return found
-        # adopt an id-less block with the same role and text (the user's input shown
-        # locally, or a node's message streamed without an id)
-        text = content_text(raw.get("content"))
-        for message in t.messages:
-            if (
-                message.id is None
-                and message.role == role
-                and (exclude is None or id(message) not in exclude)
-                and message.text == text
-            ):
-                return message
-        return None
-
-    def _upsert(
-        self,
-        raw: dict[str, Any],
-        *,
-        final: bool,
-        node: str | None = None,
-        ns: tuple[str, ...] = (),
-        step: int | None = None,
-        exclude: set[int] | None = None,
-    ) -> Message | None:
-        t = self.transcript
-        role = role_of(raw)
-        message_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-        if role == "remove":
-            if message_id and (gone := t.by_id(message_id)) is not None:
-                t.remove(gone)
-            return None
-        message = self._find(raw, role, exclude)
-        if message is None:
-            message = t.new_message(message_id, role, node=node, ns=ns, step=step)
-        elif message_id and message.id != message_id:
-            t.set_id(message, message_id)
-        self._run_message_keys.add(message.key)
-        message.set_text(content_text(raw.get("content")))
-        if node and not message.node:
-            message.node = node
-        if ns and not message.ns:
-            message.ns = ns
-        if step is not None and message.step is None:
-            message.step = step
-        if isinstance(raw.get("name"), str):
-            message.name = raw["name"]
-        if role == "ai":
-            calls = raw.get("tool_calls")
-            if isinstance(calls, list) and (calls or final):
-                self._set_tool_calls(message, calls)
-        elif role == "tool":
-            message.tool_call_id = raw.get("tool_call_id")
-            message.status = raw.get("status")
-            if message.tool_call_id:
-                call = t.tool_call(message.tool_call_id)
-                if call is not None:
-                    call.result_key = message.key
-                    for owner in t.messages:
-                        if call in owner.tool_calls:
-                            t.touch(owner)
-                            break
-        if final:
-            message.streaming = False
-            message.local = False
-        t.touch(message)
-        return message
-
-    def _set_tool_calls(self, message: Message, calls: list[Any]) -> None:
-        old = {c.id: c for c in message.tool_calls if c.id}
-        new: list[ToolCall] = []
-        for i, call in enumerate(calls):
-            if not isinstance(call, dict):
-                continue
-            call_id = call.get("id")
-            previous = old.get(call_id) if call_id else None
-            args = call.get("args")
-            new.append(
-                ToolCall(
-                    id=call_id,
-                    name=str(call.get("name") or ""),
-                    args_text=json.dumps(args, ensure_ascii=False) if args is not None else "",
-                    args=args,
-                    index=i,
-                    result_key=previous.result_key if previous else None,
-                )
-            )
-        message.tool_calls = new
-
-    def _node_seen(
-        self, node: str | None, ns: tuple[str, ...], step: int | None, at: float
-    ) -> None:
-        if not node or node.startswith("__"):
-            return
-        t = self.transcript
-        for existing in reversed(t.nodes):
-            if existing.node == node and existing.ns == ns and existing.ended_at is None:
-                return
-        t.nodes.append(NodeStep(node=node, ns=ns, step=step, started_at=at))
-        t.touch_meta()
-
-    def _node_done(
-        self, node: str, ns: tuple[str, ...], at: float, error: str | None = None
-    ) -> None:
-        self._open_node = None
-        if node.startswith("__"):
-            return
-        t = self.transcript
-        for existing in reversed(t.nodes):
-            if existing.node == node and existing.ns == ns and existing.ended_at is None:
-                existing.ended_at = at
-                existing.error = error
-                t.touch_meta()
-                return
-        t.nodes.append(NodeStep(node=node, ns=ns, started_at=at, ended_at=at, error=error))
-        t.touch_meta()
-
-    def _token(self, at: float) -> None:
-        timing = self.transcript.timing
-        if timing.first_token_at is None:
-            timing.first_token_at = at
-            self.transcript.touch_meta()
-        timing.last_token_at = at
-        timing.tokens += 1
-
-    def _interrupts(self, value: Any, ns: tuple[str, ...]) -> None:
-        t = self.transcript
-        if not isinstance(value, list):
-            return
-        if not value:
-            if t.stop is None:
-                t.stop = "breakpoint"
-            t.touch_meta()
-            return
-        for item in value:
-            if not isinstance(item, dict):
-                continue
-            interrupt_id = item.get("id")
-            item_ns = tuple(item.get("ns") or ()) or ns
-            existing = next((p for p in t.interrupts if p.id == interrupt_id), None)
-            if existing is not None:
-                if len(item_ns) > len(existing.ns):
-                    existing.ns = item_ns
-                continue
-            t.interrupts.append(
-                PendingInterrupt(id=interrupt_id, value=item.get("value"), ns=item_ns)
-            )
-        t.stop = "question"
-        t.touch_meta()
-
     # --- per mode --------------------------------------------------------------------
 
     def _on_metadata(self, event: StreamEvent) -> None:
@@ -307,110 +123,6 @@ class Reducer:
         t.run_id = run_id or t.run_id
         t.attempt = data.get("attempt", t.attempt)
         t.touch_meta()
-
-    def _on_tuple(self, event: StreamEvent) -> None:
-        # the hot path of a chat: one call per token, so the common case (a text delta of a
-        # message already streaming, from a node already known) costs a few dict lookups
-        data = event.data
-        if type(data) is not list or not data or type(data[0]) is not dict:
-            raise ValueError("not a [chunk, metadata] pair")
-        chunk = data[0]
-        meta = data[1] if len(data) > 1 and type(data[1]) is dict else _NO_META
-        node = meta.get("langgraph_node")
-        step = meta.get("langgraph_step")
-        at = event.received_at
-        ns = event.ns
-        if self._open_node != (node, ns):
-            self._node_seen(node, ns, step, at)
-            self._open_node = (node, ns)
-        if chunk.get("type") not in _CHUNK_TYPES:
-            self._upsert(chunk, final=True, node=node, ns=ns, step=step)
-            return
-        t = self.transcript
-        message_id = chunk.get("id")
-        message = t._by_id.get(message_id) if type(message_id) is str else None
-        if message is not None and message.key not in self._run_message_keys:
-            message = None  # an id from an earlier run: a new block
-        if message is None:
-            message = t.new_message(
-                message_id if type(message_id) is str else None,
-                role_of(chunk),
-                node=node,
-                ns=ns,
-                step=step,
-            )
-            message.streaming = True
-            self._run_message_keys.add(message.key)
-        content = chunk.get("content")
-        text = content if type(content) is str else content_text(content)
-        if text:
-            message.append(text)
-            t._dirty.add(message.key)
-            timing = t.timing
-            if timing.first_token_at is None:
-                timing.first_token_at = at
-                t.touch_meta()
-            timing.last_token_at = at
-            timing.tokens += 1
-        chunks = chunk.get("tool_call_chunks")
-        if chunks:
-            self._tool_chunks(message, chunks)
-        if chunk.get("chunk_position") == "last":
-            message.streaming = False
-            for call in message.tool_calls:
-                if call.args is None and call.args_text:
-                    with contextlib.suppress(ValueError):
-                        call.args = json.loads(call.args_text)
-            t.touch(message)
-
-    def _tool_chunks(self, message: Message, chunks: list[Any]) -> None:
-        for piece in chunks:
-            if not isinstance(piece, dict):
-                continue
-            index = piece.get("index")
-            call = None
-            if index is not None:
-                call = next((c for c in message.tool_calls if c.index == index), None)
-            if call is None and piece.get("id"):
-                call = next((c for c in message.tool_calls if c.id == piece["id"]), None)
-            if call is None:
-                call = ToolCall(index=index if index is not None else len(message.tool_calls))
-                message.tool_calls.append(call)
-            if piece.get("id"):
-                call.id = piece["id"]
-            if piece.get("name"):
-                call.name += piece["name"] if call.name != piece["name"] else ""
-            if isinstance(piece.get("args"), str):
-                call.args_text += piece["args"]
-                call.args = None
-        self.transcript.touch(message)
-
-    def _on_messages_mode(self, event: StreamEvent) -> None:
-        kind = event.event.split("|", 1)[0].partition("/")[2]
-        data = event.data
-        if kind == "metadata":
-            if isinstance(data, dict):
-                for message_id, value in data.items():
-                    meta = value.get("metadata", {}) if isinstance(value, dict) else {}
-                    node = meta.get("langgraph_node")
-                    step = meta.get("langgraph_step")
-                    self._meta[message_id] = (node, step, event.ns)
-                    self._node_seen(node, event.ns, step, event.received_at)
-            return
-        if not isinstance(data, list):
-            raise ValueError("messages/partial|complete carry a list")
-        for raw in data:
-            if not isinstance(raw, dict):
-                continue
-            node, step, ns = self._meta.get(str(raw.get("id")), (None, None, event.ns))
-            if kind == "partial":
-                message = self._upsert(raw, final=False, node=node, ns=ns, step=step)
-                if message is not None:
-                    if not message.local:
-                        message.streaming = True
-                    self._token(event.received_at)
-            else:
-                self._upsert(raw, final=True, node=node, ns=ns, step=step)
 
     def _on_values(self, event: StreamEvent) -> None:
         data = event.data

@@ -1,0 +1,145 @@
+"""Thread endpoints: create, search, read, fork, and the state and its history (time travel)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .base import BaseClient
+from .models import Thread, ThreadState
+from .transport import Page
+
+__all__ = ["ThreadsMixin"]
+
+
+class ThreadsMixin(BaseClient):
+    """``/threads``: the conversation list, one thread, its state and checkpoints."""
+
+    async def create_thread(
+        self,
+        *,
+        thread_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        if_exists: Literal["raise", "do_nothing"] | None = None,
+    ) -> Thread:
+        """``POST /threads``."""
+        body: dict[str, Any] = {}
+        if thread_id:
+            body["thread_id"] = thread_id
+        if metadata is not None:
+            body["metadata"] = metadata
+        if if_exists:
+            body["if_exists"] = if_exists
+        data, _ = await self.request("POST", "/threads", json_body=body)
+        return self._parse(Thread, data)
+
+    async def search_threads(
+        self,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        ids: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: str | None = None,
+        sort_by: str | None = "updated_at",
+        sort_order: str | None = "desc",
+        select: list[str] | None = None,
+    ) -> Page[Thread]:
+        """One page of threads; ``select`` keeps the answer small (no full values)."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset}
+        for key, value in (
+            ("ids", ids),
+            ("metadata", metadata),
+            ("values", values),
+            ("status", status),
+            ("sort_by", sort_by),
+            ("sort_order", sort_order),
+            ("select", select),
+        ):
+            if value is not None:
+                body[key] = value
+        data, headers = await self.request("POST", "/threads/search", json_body=body)
+        return Page(self._parse_list(Thread, data), self._next_offset(headers))
+
+    async def count_threads(self, **filters: Any) -> int:
+        """``POST /threads/count`` (filters: metadata, values, status)."""
+        data, _ = await self.request("POST", "/threads/count", json_body=filters)
+        return int(data)
+
+    async def get_thread(self, thread_id: str) -> Thread:
+        """One thread with status, values, interrupts and error."""
+        data, _ = await self.request("GET", f"/threads/{thread_id}")
+        return self._parse(Thread, data)
+
+    async def patch_thread(self, thread_id: str, *, metadata: dict[str, Any]) -> Thread:
+        """Merge ``metadata`` into the thread's (e.g. a title)."""
+        data, _ = await self.request(
+            "PATCH", f"/threads/{thread_id}", json_body={"metadata": metadata}
+        )
+        return self._parse(Thread, data)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete a thread (204)."""
+        await self.request("DELETE", f"/threads/{thread_id}")
+
+    async def copy_thread(self, thread_id: str) -> Thread:
+        """Fork a thread with its whole history."""
+        data, _ = await self.request("POST", f"/threads/{thread_id}/copy", json_body={})
+        return self._parse(Thread, data)
+
+    async def get_state(
+        self, thread_id: str, *, checkpoint_id: str | None = None, subgraphs: bool = False
+    ) -> ThreadState:
+        """The latest state, or the state at ``checkpoint_id``."""
+        path = f"/threads/{thread_id}/state"
+        if checkpoint_id:
+            path += f"/{checkpoint_id}"
+        params = {"subgraphs": "true"} if subgraphs else None
+        data, _ = await self.request("GET", path, params=params)
+        return self._parse(ThreadState, data)
+
+    async def update_state(
+        self,
+        thread_id: str,
+        values: Any,
+        *,
+        as_node: str | None = None,
+        checkpoint_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Write ``values`` as if ``as_node`` returned them (a fork when at a checkpoint).
+
+        Returns:
+            The server's answer: ``{"checkpoint": {...}, "checkpoint_id": ...}``.
+        """
+        body: dict[str, Any] = {"values": values}
+        if as_node:
+            body["as_node"] = as_node
+        if checkpoint_id:
+            body["checkpoint_id"] = checkpoint_id
+        data, _ = await self.request("POST", f"/threads/{thread_id}/state", json_body=body)
+        return data if isinstance(data, dict) else {}
+
+    async def get_history(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 20,
+        before: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[ThreadState]:
+        """Past states, newest first.
+
+        Args:
+            limit: how many (always sent: the server's default is 1).
+            before: a checkpoint id; only states older than it are returned. Sent in the
+                shape the server accepts (``{"configurable": {"checkpoint_id": …}}``); the
+                documented ``{"checkpoint_id": …}`` answers 500.
+            metadata: filter on checkpoint metadata.
+        """
+        body: dict[str, Any] = {"limit": limit}
+        if before:
+            body["before"] = {"configurable": {"checkpoint_id": before}}
+        if metadata:
+            body["metadata"] = metadata
+        data, _ = await self.request("POST", f"/threads/{thread_id}/history", json_body=body)
+        return self._parse_list(ThreadState, data)
