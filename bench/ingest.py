@@ -3,7 +3,7 @@
 A loopback server (plain asyncio) serves a recorded ``messages-tuple`` stream: the template is a
 real event of the local LangGraph server (``tests/golden/recordings/chat-tuple.jsonl``), padded
 to about 1 KB and repeated with a new token each time, one HTTP chunk per event as the real
-server sends. Every figure is the median of ``--runs`` (5) runs with min–max, all in one process:
+server sends. Every figure is the median of ``--runs`` (3) runs with min–max, all in one process:
 
 - ``raw httpx``: ``aiter_bytes`` only, no parsing (the ceiling);
 - ``bbot parse+reduce``: :class:`AgentClient` stream batches → :class:`Reducer` (a transcript
@@ -11,7 +11,9 @@ server sends. Every figure is the median of ``--runs`` (5) runs with min–max, 
 - ``langgraph_sdk parse``: ``client.runs.stream`` on the same stream (parse only);
 - bbot at 10k and 100k events: the cost per token must not grow with the transcript's length.
 
-Usage: ``.venv/bin/python bench/ingest.py [--events 100000] [--runs 5] [--profile]``.
+Usage: ``.venv/bin/python bench/ingest.py [--events 100000] [--runs 3] [--profile]``.
+Three runs (the default, as ``make bench`` runs it) take ~1-2 minutes on a loaded 2-core
+machine (one run ~40 s: 310,000 events through four clients); ``--runs 5`` for the note.
 The machine may be shared: figures vary with its load; compare them within one run.
 """
 
@@ -67,6 +69,11 @@ def build_stream(n: int) -> tuple[list[bytes], str]:
         payload = json.dumps([dict(chunk, content=token), meta], separators=(",", ":"))
         frames.append(f"event: {name}\r\ndata: {payload}\r\n\r\n".encode())
     return frames, "".join(parts)
+
+
+def stream_text(n: int) -> str:
+    """The text :func:`build_stream` streams, without building the frames again."""
+    return "".join(f"tok{i:06d} " for i in range(n))
 
 
 class StreamServer:
@@ -194,7 +201,7 @@ async def main(args: argparse.Namespace) -> None:
     for n in sorted({small, args.events}):
         url, child = serve_in_child(n)
         children.append(child)
-        streams[n] = (url, build_stream(n)[1])
+        streams[n] = (url, stream_text(n))
     big_url, big_text = streams[args.events]
     size = len(build_stream(1)[0][1])
     print(f"stream: {args.events:,} messages-tuple events of ~{size} bytes, one chunk each")
@@ -267,6 +274,6 @@ def _has_orjson() -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each (default 3)")
     parser.add_argument("--profile", action="store_true", help="cProfile one bbot run")
     asyncio.run(main(parser.parse_args()))

@@ -47,6 +47,9 @@ IDLE_CPU = 0.05
 SAMPLE = 0.05
 _TICKS = os.sysconf("SC_CLK_TCK")
 REFERENCE = "/tmp/bbot-bench-elia/bin/elia"
+INSTALL_REFERENCE = (
+    "python3 -m venv /tmp/bbot-bench-elia && /tmp/bbot-bench-elia/bin/pip install elia-chat"
+)
 _MOVE = re.compile(rb"\x1b\[(\d+);\d+H")
 
 BARE_APP = """
@@ -156,7 +159,7 @@ def main() -> None:
         nargs="*",
         default=[REFERENCE],
         help=f"other Textual clients to measure beside (default: {REFERENCE}; install with: "
-        "python3 -m venv /tmp/bbot-bench-elia && /tmp/bbot-bench-elia/bin/pip install elia-chat)",
+        f"{INSTALL_REFERENCE})",
     )
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
@@ -181,11 +184,12 @@ def main() -> None:
             ),
             ("bare Textual app (Header, Input, Footer)", [python, str(bare)]),
         ]
+        missing = []
         for reference in args.reference:
             if Path(reference).exists():
                 commands.append((f"{Path(reference).name} (another Textual client)", [reference]))
             else:
-                print(f"(no reference client at {reference}; see --help)", file=sys.stderr)
+                missing.append(reference)
         for _, command in commands:
             measure(command, env)  # warm-up, not counted
         firsts: dict[str, list[float]] = {label: [] for label, _ in commands}
@@ -204,6 +208,10 @@ def main() -> None:
             )
     print(f"\nStart to first frame and to idle, {COLS}x{ROWS} pty; median (min–max) of {runs}\n")
     print(table(["command", "first frame", "target", "idle"], rows))
+    for reference in missing:
+        print(f"\n{reference} is not installed, so only the bare Textual app is measured beside.")
+        if reference == REFERENCE:
+            print(f"To measure elia beside bbot-tui: {INSTALL_REFERENCE}")
 
 
 if __name__ == "__main__":

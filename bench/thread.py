@@ -4,10 +4,11 @@ The thread state (2,000 messages of a few hundred characters of Markdown, with c
 decoded from JSON, loaded by the real ``Reducer`` into a ``Transcript`` and handed to the real
 ``MessageView`` in a 120x40 app whose frames are rendered as for a terminal. Reports the time
 until the last page is on screen, key-to-paint p50/p95 after the load (a key every 50 ms, idle
-and while paging up), the time to jump to the top (Home until the first message is painted) and
-peak RSS.
+and while paging up: a page every 50 ms, and every 0.3 s as a reader would), the time to jump
+to the top (Home until the first message is painted) and peak RSS. ``--no-prefetch`` turns off
+the view's drawing ahead while idle, to compare.
 
-Usage: ``.venv/bin/python bench/thread.py [--quick] [--runs N]``.
+Usage: ``.venv/bin/python bench/thread.py [--quick] [--runs N] [--no-prefetch]``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
 from bbot_tui.widgets.message_view import MessageView
 
+SLOW_PAGES = 12
+SLOW_INTERVAL = 0.3
+"""Paging at a reading pace: a page every 0.3 s (the fast probe pages every 50 ms)."""
+
 
 def thread_state(count: int) -> str:
     """The JSON of a thread state with ``count`` messages (human and AI alternating)."""
@@ -68,8 +73,12 @@ def _press(key: str) -> None:
     driver.process_message(events.Key(key, None))
 
 
-def child(count: int) -> dict[str, Any]:
+def child(count: int, prefetch: bool = True) -> dict[str, Any]:
     """One run: open the thread, probe keys, jump to the top."""
+    if not prefetch:  # for comparison: no drawing ahead while idle
+        from bbot_tui.widgets import mv_strips
+
+        mv_strips.PREFETCH_PAGES = 0
     app = BenchApp()
     body = thread_state(count)
     result: dict[str, Any] = {}
@@ -111,11 +120,26 @@ def child(count: int) -> dict[str, Any]:
             for n in range(sent_before + 1, probe.count + 1)
             if n in probe.painted
         ]
+        _press("end")
+        await pilot.pause(0.5)
+        sent_before = probe.count
+        for _ in range(SLOW_PAGES):  # page up at a reading pace: drawing ahead has time
+            _press("pageup")
+            probe.press()
+            await asyncio.sleep(SLOW_INTERVAL)
+        await pilot.pause(0.3)
+        slow = [
+            (probe.painted[n] - probe.sent[n]) * 1000
+            for n in range(sent_before + 1, probe.count + 1)
+            if n in probe.painted
+        ]
         result.update(
             idle_p50=pct(idle, 0.5),
             idle_p95=pct(idle, 0.95),
             paging_p50=pct(paging, 0.5),
             paging_p95=pct(paging, 0.95),
+            slow_p50=pct(slow, 0.5),
+            slow_p95=pct(slow, 0.95),
         )
 
         first = watch_for("MSG00000")
@@ -140,17 +164,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run")
     parser.add_argument("--runs", type=int, default=5, help="runs (default 5)")
     parser.add_argument("--count", type=int, default=2000, help="messages (default 2,000)")
+    parser.add_argument(
+        "--no-prefetch", action="store_true", help="compare: no drawing ahead while idle"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(int(args.child[0]))))
+        print(json.dumps(child(int(args.child[0]), prefetch=args.child[1:] != ["off"])))
         return
     runs = 1 if args.quick else args.runs
     script = Path(__file__).resolve()
-    results = [run_child(script, [str(args.count)]) for _ in range(runs)]
+    results = [
+        run_child(script, [str(args.count), "off" if args.no_prefetch else "on"])
+        for _ in range(runs)
+    ]
     print(f"  {json.dumps(results)}", file=sys.stderr)
     col = lambda key: [r[key] for r in results]  # noqa: E731
-    print(f"\nOpening a {args.count:,}-message thread, {SIZE[0]}x{SIZE[1]};")
+    ahead = "no drawing ahead" if args.no_prefetch else "drawing ahead while idle"
+    print(f"\nOpening a {args.count:,}-message thread, {SIZE[0]}x{SIZE[1]}, {ahead};")
     print(f"median (min–max) of {runs} run(s)\n")
     rows = [
         ["last page on screen", summary([v * 1000 for v in col("open")]) + " ms", "< 500 ms"],
@@ -163,6 +194,11 @@ def main() -> None:
         [
             "key painted p50 / p95, paging up",
             summary(col("paging_p50")) + " / " + summary(col("paging_p95")) + " ms",
+            "p95 < 50 ms",
+        ],
+        [
+            f"key painted p50 / p95, a page up every {SLOW_INTERVAL:g} s",
+            summary(col("slow_p50")) + " / " + summary(col("slow_p95")) + " ms",
             "p95 < 50 ms",
         ],
         ["jump to top (Home)", summary([v * 1000 for v in col("top")]) + " ms", "< 300 ms"],

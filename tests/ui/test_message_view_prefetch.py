@@ -1,0 +1,131 @@
+"""Drawing ahead while idle: the pages around the viewport are rendered before they are shown,
+without moving what is on screen (heights above change from guesses to measurements)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from bbot_tui.resources import stylesheet
+from bbot_tui.stream.reducer import Reducer
+from bbot_tui.stream.transcript import Transcript
+from bbot_tui.widgets import mv_strips
+from bbot_tui.widgets.message_view import GUTTER, MessageView
+
+
+class ViewApp(App[None]):
+    CSS_PATH = [stylesheet("message_view.tcss")]
+
+    def compose(self) -> ComposeResult:
+        yield MessageView(id="message-view")
+
+
+def _thread(count: int) -> Transcript:
+    transcript = Transcript()
+    Reducer(transcript).load_messages(
+        [
+            {
+                "type": "human" if i % 2 == 0 else "ai",
+                "id": f"m{i}",
+                # wrapped paragraphs and a fence: guessed heights differ from measured ones
+                "content": f"Message {i}\n\n```py\nprint({i})\n```\n\n"
+                + " ".join(["word"] * (15 + 13 * (i % 9))),
+            }
+            for i in range(count)
+        ]
+    )
+    return transcript
+
+
+def _located(view: MessageView, line: int) -> tuple[object, int] | None:
+    position = bisect_right(view._starts, line) - 1
+    return view._entries[position].locate(line - view._starts[position])
+
+
+def _drawn(view: MessageView, line: int) -> bool:
+    located = _located(view, line)
+    if located is None:
+        return False
+    block, offset = located
+    return block.strips is not None or offset < block.gap  # type: ignore[attr-defined]
+
+
+def _text(view: MessageView, line: int) -> str:
+    """A line of the transcript as it is drawn (without the gutter)."""
+    located = _located(view, line)
+    assert located is not None
+    block, offset = located
+    offset -= block.gap  # type: ignore[attr-defined]
+    if offset < 0:
+        return ""
+    return block.strips[offset].text.rstrip()  # type: ignore[attr-defined]
+
+
+def _screen(view: MessageView) -> list[str]:
+    return [view.render_line(y).text[GUTTER:].rstrip() for y in range(view.size.height)]
+
+
+def _around(view: MessageView, pages: int) -> range:
+    height = view.scrollable_content_region.height
+    top = view.scroll_offset.y
+    return range(max(0, top - pages * height), min(view._starts[-1], top + (pages + 1) * height))
+
+
+async def _until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
+    for _ in range(400):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition never met")
+
+
+async def test_pages_around_the_view_are_drawn_ahead_and_the_view_holds_still(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = ViewApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(MessageView)
+        view.focus()
+        monkeypatch.setattr(mv_strips, "PREFETCH_PAGES", 0)  # first without drawing ahead
+        view.transcript = _thread(400)
+        await pilot.pause()
+        await pilot.press("pageup", "pageup", "pageup")  # away from the bottom
+        await pilot.pause(0.3)
+        assert not view.follow
+        # only what is in view is drawn: the pages around it are not
+        assert not all(_drawn(view, line) for line in _around(view, 2))
+        shown = _screen(view)
+
+        monkeypatch.setattr(mv_strips, "PREFETCH_PAGES", 2)
+        view._schedule_prefetch()
+
+        await _until(pilot, lambda: all(_drawn(view, line) for line in _around(view, 2)))
+        await _until(pilot, lambda: not view._prefetch_pending)
+        await pilot.pause()
+        assert _screen(view) == shown  # heights above changed, the content on screen did not
+
+        height = view.scrollable_content_region.height
+        top = view.scroll_offset.y
+        above = [_text(view, line) for line in range(top - height, top)]
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert view.scroll_offset.y == top - height
+        assert _screen(view) == above  # the page drawn ahead is the page shown
+
+
+async def test_following_view_stays_at_the_bottom_while_drawing_ahead() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(MessageView)
+        view.transcript = _thread(200)
+        await pilot.pause()
+        await _until(pilot, lambda: all(_drawn(view, line) for line in _around(view, 2)))
+        await _until(pilot, lambda: not view._prefetch_pending)
+        await pilot.pause()
+        assert view.follow
+        assert view.scroll_offset.y == view.max_scroll_y
+        assert any("Message 199" in line for line in _screen(view))
