@@ -30,11 +30,13 @@ from .api import errors
 from .api.client import AgentClient, StreamResponse
 from .api.models import Command, Run, RunCreate, RunCreateStateless, ThreadState
 from .stream.events import StreamEvent
+from .stream.inputs import with_input_message_id
 from .stream.reducer import Reducer
 from .stream.rejoin import Deduplicator
 from .stream.transcript import PendingInterrupt, Transcript
 
 __all__ = ["RunOutcome", "RunSession", "SessionUpdate", "build_command"]
+
 
 Status = Literal["success", "interrupted", "error", "cancelled"]
 
@@ -213,7 +215,8 @@ class RunSession:
             body = body.model_copy(update=updates)
             body.__pydantic_fields_set__.update(updates)
         if user_text:
-            self.transcript.add_user_message(user_text)
+            body, message_id = with_input_message_id(body, user_text)
+            self.transcript.add_user_message(user_text, message_id)
         return self._run(body, thread_id)
 
     def join(
@@ -231,7 +234,8 @@ class RunSession:
     ) -> RunOutcome:
         """Run with the wait endpoint and fill the transcript from the final state."""
         if user_text:
-            self.transcript.add_user_message(user_text)
+            body, message_id = with_input_message_id(body, user_text)
+            self.transcript.add_user_message(user_text, message_id)
         self.reducer.begin_run()
         result = await self.client.wait_run(thread_id, body)
         self.thread_id = result.thread_id or thread_id

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from ..api.models import RunCreate, RunCreateStateless
 from ..session import build_command
+from ..stream.transcript import user_message
 from ..text import one_line
 from .common import UsageError
 
@@ -161,9 +162,9 @@ def format_validation_error(
 ) -> str:
     """Turn a ValidationError into one line per flag: the flag, the problem, what was given."""
     by_flag: dict[str, list[dict[str, Any]]] = {}
-    for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
-        by_flag.setdefault(_field_path(loc), []).append({**err, "loc": loc})
+    for detail in exc.errors():
+        loc = prefix + tuple(detail["loc"])
+        by_flag.setdefault(_field_path(loc), []).append({**detail, "loc": loc})
     lines: list[str] = []
     for path, errs in by_flag.items():
         # a list element's error says which element; a union reports every branch: take one
@@ -260,7 +261,8 @@ def build_run_request(args: argparse.Namespace) -> RunRequest:
     user_text: str | None = None
     if args.message is not None:
         user_text = args.message
-        fields["input"] = {"messages": [{"role": "user", "content": args.message}]}
+        # an id chosen here: the transcript knows the message's id before the run ends
+        fields["input"] = {"messages": [user_message(args.message)]}
     elif args.input is not None:
         fields["input"] = parse_json_flag("--input", args.input, text_alternative="--message")
     command = _command(args)

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from ..api.models import ThreadState
 from ..security import redact, registered_secrets
 from ..stream.events import StreamEvent
+from ..stream.inputs import input_message_id
 from ..stream.reducer import Reducer
 from ..stream.transcript import PendingInterrupt, Transcript
 from ..text import one_line
@@ -142,7 +143,10 @@ def replay_transcript(lines: list[dict[str, Any]]) -> tuple[Transcript, Reducer]
     request = lines[0]
     transcript = Transcript()
     if isinstance(request.get("user_text"), str):
-        transcript.add_user_message(request["user_text"])
+        body = request.get("body")
+        run_input = body.get("input") if isinstance(body, dict) else None
+        text = request["user_text"]
+        transcript.add_user_message(text, input_message_id(run_input, text))
     reducer = Reducer(transcript)
     return transcript, reducer
 
@@ -184,7 +188,7 @@ async def replay_command(path: str, *, speed: float, json_mode: bool, output: Ou
         raise UsageError("--speed: must be 0 (as fast as possible) or more")
     lines = _read(path)
     request = lines[0]
-    recorded = next((x for x in reversed(lines) if x.get("type") == "summary"), {})
+    recorded: dict[str, Any] = next((x for x in reversed(lines) if x.get("type") == "summary"), {})
     transcript, reducer = replay_transcript(lines)
     skip = {request["user_text"]} if isinstance(request.get("user_text"), str) else set()
     printer = (

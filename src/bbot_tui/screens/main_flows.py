@@ -20,7 +20,7 @@ from textual import work
 from textual.reactive import var
 from textual.screen import Screen
 
-from bbot_tui.stream.transcript import Transcript
+from bbot_tui.stream.transcript import Transcript, user_message
 from bbot_tui.text import one_line
 from bbot_tui.widgets.composer import Composer
 from bbot_tui.widgets.event_log import EventLog
@@ -115,42 +115,34 @@ class MainFlows(Screen[None]):
         """The event log."""
         return self.query_one(EventLog)
 
-    def show_transcript(self, transcript: Transcript) -> None:
-        """Hand the transcript to the views that draw it (implemented by the main screen)."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # implemented by the main screen, which owns the widgets they touch
 
-    def sync_mode(self) -> None:
-        """Bring the composer and status bar in line with the transcript (main screen)."""
-        raise NotImplementedError
+        def show_transcript(self, transcript: Transcript) -> None:
+            """Hand the transcript to the views that draw it."""
 
-    def run_options(self) -> RunOptions:
-        """The selected assistant's run options (main screen)."""
-        raise NotImplementedError
+        def sync_mode(self) -> None:
+            """Bring the composer and status bar in line with the transcript."""
 
-    def store_run_options(self, options: RunOptions) -> None:
-        """Remember run options for the selected assistant (main screen)."""
-        raise NotImplementedError
+        def run_options(self) -> RunOptions:
+            """The selected assistant's run options."""
 
-    def remember_thread(self, thread_id: str | None) -> None:
-        """Persist the open thread for the next start (main screen)."""
-        raise NotImplementedError
+        def store_run_options(self, options: RunOptions) -> None:
+            """Remember run options for the selected assistant."""
+
+        def remember_thread(self, thread_id: str | None) -> None:
+            """Persist the open thread for the next start."""
 
     # --- assistants and threads -------------------------------------------------------------
 
     @work(exclusive=True, group="assistants", exit_on_error=False)
     async def load_assistants(self, *, restore: bool = False) -> None:
         """Load the assistants; with ``restore``, reselect the last assistant and thread."""
-        from bbot_tui.api import errors
-
         client = self.client()
         self.status_bar.notice = "loading assistants…"
-        try:
-            page = await client.search_assistants(limit=100)
-        except errors.NotFound:
-            profile = self.bbot.profile
-            if profile is None or profile.assistants_path != "auto":
-                raise
-            client.assistants_path = "distribution-channels"
+        profile = self.bbot.profile
+        if profile is not None and profile.assistants_path == "auto":
+            page = await client.discover_assistants(limit=100)  # /assistants, else B-Bot's name
+        else:
             page = await client.search_assistants(limit=100)
         self.status_bar.notice = ""
         pane = self.query_one("#assistant-pane")
@@ -208,8 +200,14 @@ class MainFlows(Screen[None]):
         self.install_thread(None)
         self.status_bar.thread = "new thread"
 
-    def install_thread(self, thread_id: str | None) -> None:
-        """Give a thread a fresh transcript and session and show it."""
+    def install_thread(self, thread_id: str | None, *, remember: bool = True) -> None:
+        """Give a thread a fresh transcript and session and show it.
+
+        Args:
+            thread_id: The thread (None: a new conversation).
+            remember: Save it as the profile's last thread (not while a profile is being
+                activated: the saved last thread is still to be reopened).
+        """
         from bbot_tui.session import RunSession
 
         self.transcript = Transcript()
@@ -226,7 +224,8 @@ class MainFlows(Screen[None]):
             None,
             0,
         )
-        self.remember_thread(thread_id)
+        if remember:
+            self.remember_thread(thread_id)
         self.sync_mode()
 
     @work(group="thread-ops", exit_on_error=False)
@@ -325,7 +324,7 @@ class MainFlows(Screen[None]):
             options = options.model_copy(update={"checkpoint_id": plan.checkpoint_id})
         run_input: Any = None
         if plan.kind == "send":
-            run_input = {"messages": [{"role": "user", "content": plan.text or ""}]}
+            run_input = {"messages": [user_message(plan.text or "")]}
         body = options.build(
             assistant.assistant_id, run_input, plan.command, entity_id=assistant.entity_id
         )

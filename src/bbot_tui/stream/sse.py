@@ -92,6 +92,16 @@ class SSEParser:
                 chunk = chunk[1:]
                 if not chunk:
                     return []
+        if not self._tail and not self._data and self._id_in_event is None and not self._event:
+            # the common read: whole events as the server frames them, nothing pending
+            if chunk.endswith(b"\r\n\r\n"):
+                fast = self._whole_events(chunk, True)
+                if fast is not None:
+                    return fast
+            elif chunk.endswith(b"\n\n") and b"\r" not in chunk:
+                fast = self._whole_events(chunk, False)
+                if fast is not None:
+                    return fast
         if b"\n" not in chunk and b"\r" not in chunk:
             self._tail.append(chunk)
             self._tail_len += len(chunk)
@@ -129,6 +139,80 @@ class SSEParser:
             else:
                 self._event = ""
                 self._id_in_event = None
+        return events
+
+    def _whole_events(self, chunk: bytes, crlf: bool) -> list[StreamEvent] | None:
+        """Parse a read of whole events framed the usual way, or None to take the general path.
+
+        The usual frame, the real server's: ``event:``, one ``data:``, ``id:``, each with one
+        space after the colon and a CRLF (``crlf``) or LF after it, a blank line after each
+        event. Anything else in the read (a comment, several data lines, a blank line without
+        data, a field without its space, a stray CR, data over the cap) returns None before
+        the parser's state is touched, and the read is parsed line by line instead: the
+        result is the same, only this one pass is skipped.
+        """
+        lines = chunk.split(b"\n")
+        lines.pop()  # the empty piece after the last line end
+        blank, end = (b"\r", -1) if crlf else (b"", None)
+        max_line = self._max_event + (7 if crlf else 6)  # "data: " and the CR: at the cap
+        if 3 <= len(lines) <= 4 and lines[-1] == blank:
+            # one event (event, data and maybe id), as most reads of a run are: no loop
+            name, line, id_line = lines[0], lines[1], lines[2] if len(lines) == 4 else None
+            if (
+                name.startswith(b"event: ")
+                and line.startswith(b"data: ")
+                and len(line) <= max_line
+                and (id_line is None or (id_line.startswith(b"id: ") and b"\0" not in id_line))
+                and (
+                    not crlf
+                    or (
+                        name.find(b"\r") == len(name) - 1
+                        and line.find(b"\r") == len(line) - 1
+                        and (id_line is None or id_line.find(b"\r") == len(id_line) - 1)
+                    )
+                )
+            ):
+                event_id: str | None = None
+                if id_line is not None:
+                    event_id = self.last_event_id = id_line[4:end].decode("utf-8", "replace")
+                return [
+                    StreamEvent.from_sse(
+                        name[7:end].decode("utf-8", "replace") or "message",
+                        str(memoryview(line)[6:end], "utf-8", "replace"),
+                        event_id,
+                        time.monotonic(),
+                    )
+                ]
+        make = StreamEvent.from_sse
+        now = time.monotonic()
+        events: list[StreamEvent] = []
+        event = ""
+        data = None
+        event_id = None
+        last_id = None
+        for line in lines:
+            if line == blank:
+                if data is None:
+                    return None
+                text = str(memoryview(data)[6:end], "utf-8", "replace")
+                events.append(make(event or "message", text, event_id, now))
+                if event_id is not None:
+                    last_id = event_id
+                event, data, event_id = "", None, None
+            elif crlf and line.find(b"\r") != len(line) - 1:
+                return None  # a CR inside the line: a line end of its own
+            elif line.startswith(b"data: "):
+                if data is not None or len(line) > max_line:
+                    return None
+                data = line
+            elif line.startswith(b"event: "):
+                event = line[7:end].decode("utf-8", "replace")
+            elif line.startswith(b"id: ") and b"\0" not in line:
+                event_id = line[4:end].decode("utf-8", "replace")
+            else:
+                return None
+        if last_id is not None:
+            self.last_event_id = last_id
         return events
 
     def close(self) -> list[StreamEvent]:
