@@ -10,7 +10,13 @@ RELIABILITY §7.1 and yields :class:`SessionUpdate` batches while a run streams:
                              interrupted -> stopped; 404 -> rolled back;
                              finished -> DRAIN (one rejoin) -> RECONCILE
               --no real event for `watchdog` s--> poll the run, say so
-    RECONCILE: GET /threads/{t}/state replaces the streamed preview.
+    RECONCILE: GET /threads/{t}/state replaces the streamed preview (after a cancel, the
+               preview the state lacks stays, flagged unsaved).
+
+The flow is split by concern: this module starts, joins, waits for and cancels runs;
+:mod:`bbot_tui.session_stream` reads streams (watchdog, rejoin, drain);
+:mod:`bbot_tui.session_core` holds the result types, the retry policy, run lookup,
+reconciliation with the thread state and the classification of a stop.
 
 Nothing here imports Textual; the TUI runs it in a worker, the CLI in ``asyncio.run``.
 """
@@ -19,63 +25,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .api import errors
-from .api.client import AgentClient, StreamResponse
-from .api.models import Command, Run, RunCreate, RunCreateStateless, ThreadState
-from .stream.events import StreamEvent
+from .api.client import AgentClient
+from .api.models import Command, RunCreate, RunCreateStateless, ThreadState
+from .session_core import (
+    MAX_POSTS,
+    RETRYABLE,
+    RunOutcome,
+    SessionUpdate,
+    backoff,
+    retry_delay,
+)
+from .session_stream import StreamMachine
 from .stream.inputs import with_input_message_id
 from .stream.reducer import Reducer
 from .stream.rejoin import Deduplicator
-from .stream.transcript import PendingInterrupt, Transcript
+from .stream.transcript import Transcript
 
 __all__ = ["RunOutcome", "RunSession", "SessionUpdate", "build_command"]
-
-
-Status = Literal["success", "interrupted", "error", "cancelled"]
-
-
-@dataclass(slots=True)
-class SessionUpdate:
-    """What a streaming run yields: new events (possibly none) and a notice.
-
-    Attributes:
-        events: the events applied to the transcript since the last update.
-        notice: a sentence for the status bar (rejoining, waiting…), or None.
-        phase: the connection state (posting, streaming, rejoining, checking, done).
-    """
-
-    events: list[StreamEvent]
-    notice: str | None = None
-    phase: str = "streaming"
-
-
-@dataclass(slots=True)
-class RunOutcome:
-    """How the last run ended.
-
-    Attributes:
-        status: success, interrupted (question or breakpoint), error, or cancelled.
-        thread_id, run_id: the run.
-        interrupts: pending interrupts, if any.
-        error: the failure text, if any.
-        rejoins: how many times the stream was rejoined.
-        duplicates_dropped: replayed events dropped by de-duplication.
-    """
-
-    status: Status = "success"
-    thread_id: str | None = None
-    run_id: str | None = None
-    interrupts: list[PendingInterrupt] = field(default_factory=list)
-    error: str | None = None
-    rejoins: int = 0
-    duplicates_dropped: int = 0
 
 
 def build_command(
@@ -107,31 +79,7 @@ def build_command(
     return Command.model_validate(fields)
 
 
-_MAX_POSTS = 3
-"""POSTs of one run at most (a re-POST only after the run was looked up and not found)."""
-_RETRYABLE = (errors.TransportError, errors.ServerError, errors.RateLimited)
-"""Failures worth another try: the network, a 5xx (often a proxy's HTML page), a 429."""
-_ACTIVE = ("pending", "running")
-
-
-def _backoff(attempt: int) -> float:
-    base: float = min(5.0, 0.25 * (2**attempt))
-    return base * (1 + random.random() * 0.25)
-
-
-def _retry_delay(exc: errors.ApiError, attempt: int) -> float:
-    """Seconds to wait before retrying: ``Retry-After`` (capped at 60 s) or the backoff."""
-    if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
-        return exc.retry_after
-    return _backoff(attempt)
-
-
-def _phantom(event: StreamEvent) -> bool:
-    """An unnamed event without data: a heartbeat some parsers turn into an event (S12)."""
-    return event.event == "message" and event.size == 0
-
-
-class RunSession:
+class RunSession(StreamMachine):
     """Runs on one server through one client, with an evolving transcript.
 
     Args:
@@ -171,11 +119,6 @@ class RunSession:
         self._preview = True  # False once a size cap stopped the live preview
         self.last_state: ThreadState | None = None
         """The thread state read at the last stop (the TUI shows it at a breakpoint)."""
-
-    @property
-    def transcript(self) -> Transcript:
-        """The transcript being filled."""
-        return self.reducer.transcript
 
     # --- opening a thread ---------------------------------------------------------------
 
@@ -291,7 +234,7 @@ class RunSession:
                     raise
                 self._stop_preview(exc)
                 break
-            except _RETRYABLE as exc:
+            except RETRYABLE as exc:
                 if isinstance(exc, errors.ConnectFailed) or self.run_id is not None:
                     if thread_id is None and self.run_id is not None:
                         raise errors.ConnectionDropped(
@@ -302,9 +245,9 @@ class RunSession:
                         break  # the stream had started: rejoin (or follow, if not resumable)
                     raise  # nothing answered: no run was created
                 if isinstance(exc, errors.RateLimited):
-                    if posts >= _MAX_POSTS:
+                    if posts >= MAX_POSTS:
                         raise
-                    delay = _retry_delay(exc, posts)
+                    delay = retry_delay(exc, posts)
                     yield SessionUpdate(
                         [], f"rate limited (HTTP 429); retrying in {delay:.0f} s…", "posting"
                     )
@@ -318,14 +261,14 @@ class RunSession:
                 if found is not None:
                     self._set_run(thread_id, found.run_id)
                     break
-                if posts >= _MAX_POSTS:
+                if posts >= MAX_POSTS:
                     raise
                 yield SessionUpdate(
                     [],
-                    f"no run was created; sending it again ({posts + 1}/{_MAX_POSTS})…",
+                    f"no run was created; sending it again ({posts + 1}/{MAX_POSTS})…",
                     "posting",
                 )
-                await asyncio.sleep(_backoff(posts))
+                await asyncio.sleep(backoff(posts))
         if self.run_id is not None and thread_id is not None:
             async for update in self._after_stream(thread_id, dedup, resumable):
                 yield update
@@ -348,7 +291,7 @@ class RunSession:
                 yield update
         except errors.StreamTooLarge as exc:
             self._stop_preview(exc)
-        except _RETRYABLE:
+        except RETRYABLE:
             pass  # the state machine below rejoins
         async for update in self._after_stream(thread_id, dedup, resumable=True):
             yield update
@@ -358,278 +301,3 @@ class RunSession:
         self.outcome = outcome
         self._cancel_requested = None
         self._preview = True
-
-    def _stop_preview(self, exc: errors.ApiError) -> None:
-        """A size cap was hit: stop streaming, the final state is fetched when the run ends."""
-        self._preview = False
-        self.reducer._warn(f"{exc.message}; the live preview stopped, the final state follows")
-
-    async def _after_stream(
-        self, thread_id: str, dedup: Deduplicator, resumable: bool
-    ) -> AsyncIterator[SessionUpdate]:
-        """Rejoin while the run goes on, drain once, then reconcile with the thread state."""
-        assert self.run_id is not None
-        deadline = time.monotonic() + self.rejoin_budget
-        attempt = 0
-        drained = False
-        run_status: str | None = None
-        while self.transcript.stop != "error":
-            try:
-                run = await self.client.get_run(thread_id, self.run_id)
-                run_status = run.status
-            except errors.NotFound:
-                run_status = "rolled_back"
-            except _RETRYABLE as exc:
-                if time.monotonic() > deadline:
-                    raise
-                attempt += 1
-                yield SessionUpdate([], f"{exc.message}; retrying…", "checking")
-                await asyncio.sleep(_retry_delay(exc, attempt))
-                continue
-            if run_status not in _ACTIVE:
-                if drained or not resumable or not self._preview or run_status == "rolled_back":
-                    break
-                drained = True  # one last rejoin picks up events lost at the tail
-            elif not self._preview:
-                yield SessionUpdate([], f"the run is {run_status}; waiting for its end…", "waiting")
-                await asyncio.sleep(min(2.0, _backoff(attempt)))
-                attempt += 1
-                continue
-            elif not resumable:
-                yield SessionUpdate(
-                    [],
-                    "connection lost; this run was not resumable, events may be lost",
-                    "rejoining",
-                )
-            self.outcome.rejoins += 1
-            cursor = dedup.new_connection(rejoin=resumable)
-            ctx = self.client.join_stream(thread_id, self.run_id, last_event_id=cursor)
-            if not drained:
-                yield SessionUpdate(
-                    [], f"rejoining the stream (#{self.outcome.rejoins})…", "rejoining"
-                )
-            before = len(dedup.delivered)
-            seen = before + dedup.dropped  # progress: events delivered or aligned (replayed)
-            try:
-                async for update in self._consume(ctx, dedup, rejoin=True):
-                    yield update
-            except errors.StreamTooLarge as exc:
-                self._stop_preview(exc)
-            except errors.NotFound:
-                run_status = "rolled_back"
-                break
-            except _RETRYABLE as exc:
-                if time.monotonic() > deadline:
-                    raise
-                attempt = 0 if len(dedup.delivered) + dedup.dropped > seen else attempt + 1
-                yield SessionUpdate([], f"{exc.message}; rejoining…", "rejoining")
-                await asyncio.sleep(_retry_delay(exc, attempt))
-                drained = False
-            else:
-                if len(dedup.delivered) > before:
-                    deadline = time.monotonic() + self.rejoin_budget
-                    attempt = 0
-                elif not drained:  # closed at once without news: don't spin
-                    if time.monotonic() > deadline:
-                        raise errors.ConnectionDropped(
-                            f"the stream kept closing for {self.rejoin_budget:.0f} s",
-                            hint="the run may still be going; open the thread later",
-                        )
-                    attempt += 1
-                    await asyncio.sleep(_backoff(attempt))
-        yield SessionUpdate([], "fetching the final state…", "reconciling")
-        await self._final_state(thread_id, run_status, deadline)
-        self.reducer.end_run(time.monotonic())
-        self.outcome.duplicates_dropped = dedup.dropped
-        self._finish()
-        if self.on_run:
-            self.on_run(thread_id, None)
-        yield SessionUpdate([], self._end_notice(run_status), "done")
-
-    async def _final_state(self, thread_id: str, run_status: str | None, deadline: float) -> None:
-        """Reconcile with the thread state; if it cannot be read, keep the preview and say so."""
-        for attempt in range(1, 4):
-            try:
-                await self._reconcile(thread_id, run_status=run_status)
-                return
-            except _RETRYABLE as exc:
-                if attempt == 3 or time.monotonic() > deadline:
-                    failure: errors.ApiError = exc
-                    break
-                await asyncio.sleep(_retry_delay(exc, attempt))
-            except errors.ApiError as exc:
-                failure = exc
-                break
-        self.reducer._warn(f"could not read the final state ({failure.message})")
-        t = self.transcript
-        if t.stop != "error" and run_status in ("interrupted", "rolled_back"):
-            t.interrupts, t.stop = [], "cancelled"
-            t.touch_meta()
-
-    def _end_notice(self, run_status: str | None) -> str | None:
-        if self.transcript.stop != "cancelled":
-            return None
-        if run_status == "rolled_back":
-            return "the run was rolled back: it no longer exists on the server"
-        if self._cancel_requested:
-            return "the run was cancelled"
-        return (
-            "the run was stopped on the server (cancelled elsewhere, or superseded by a newer run)"
-        )
-
-    async def _consume(
-        self, stream_ctx: Any, dedup: Deduplicator, *, rejoin: bool
-    ) -> AsyncIterator[SessionUpdate]:
-        """Read one connection through a pump task, with the no-progress watchdog."""
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        async def pump() -> None:
-            try:
-                async with stream_ctx as response:
-                    await queue.put(("open", response))
-                    async for batch in response.batches():
-                        real = [e for e in batch if not _phantom(e)]
-                        if real:  # phantoms are no progress: they never reach the queue
-                            await queue.put(("batch", real))
-                await queue.put(("eof", None))
-            except errors.ApiError as exc:
-                await queue.put(("error", exc))
-
-        if not rejoin:
-            dedup.new_connection(rejoin=False)
-        task = asyncio.create_task(pump())
-        last_real = time.monotonic()
-        try:
-            while True:
-                try:
-                    # not wait_for: on 3.11 it swallows a cancel (Ctrl+C, Escape) that lands
-                    # as queue.get() completes, which a burst of events makes likely
-                    async with asyncio.timeout(self.watchdog):
-                        kind, item = await queue.get()
-                except TimeoutError:
-                    status, notice = await self._watchdog_check()
-                    yield SessionUpdate([], notice, "waiting")
-                    if status is not None and status not in _ACTIVE:
-                        return  # the run is over, yet its stream stays open: stop reading
-                    idle = time.monotonic() - last_real
-                    if self.stall_limit is not None and idle >= self.stall_limit:
-                        raise errors.RequestTimeout(
-                            f"no event for {idle:.0f} s", hint="the stream is rejoined"
-                        ) from None
-                    continue
-                last_real = time.monotonic()
-                if kind == "open":
-                    response: StreamResponse = item
-                    if response.run_id and self.run_id is None:
-                        self._set_run(self.thread_id or response.thread_id, response.run_id)
-                    yield SessionUpdate([], None, "streaming")
-                elif kind == "batch":
-                    events = dedup.filter(item)
-                    if events:
-                        self.reducer.apply_batch(events)
-                        yield SessionUpdate(events, None, "streaming")
-                elif kind == "eof":
-                    return
-                else:
-                    raise item
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-
-    async def _watchdog_check(self) -> tuple[str | None, str]:
-        """Poll the run after ``watchdog`` quiet seconds: its status and a notice."""
-        quiet = f"no event for {self.watchdog:.0f} s"
-        if not (self.thread_id and self.run_id):
-            return None, f"{quiet}; still waiting…"
-        try:
-            run = await self.client.get_run(self.thread_id, self.run_id)
-        except errors.NotFound:
-            return "rolled_back", f"{quiet}; the run no longer exists"
-        except errors.ApiError as exc:
-            return None, f"{quiet} ({exc.message})"
-        return run.status, f"{quiet}; the run is {run.status}, waiting…"
-
-    async def _find_run(self, thread_id: str, metadata: dict[str, Any]) -> Run | None:
-        request_id = metadata.get("client_request_id")
-        if not request_id:
-            return None
-        for delay in (0.0, 0.5, 1.0):
-            await asyncio.sleep(delay)
-            try:
-                runs = await self.client.list_runs(thread_id, limit=20)
-            except errors.ApiError:
-                continue
-            for run in runs:
-                if (run.metadata or {}).get("client_request_id") == request_id:
-                    return run
-        return None
-
-    def _set_run(self, thread_id: str | None, run_id: str) -> None:
-        # transcript.run_id is left to the run's first ``metadata`` event: the reducer takes
-        # a second one for the same run as a restart (and drops the in-flight preview)
-        self.thread_id = thread_id or self.thread_id
-        self.run_id = run_id
-        t = self.transcript
-        t.thread_id = self.thread_id
-        self.outcome.thread_id, self.outcome.run_id = self.thread_id, run_id
-        t.touch_meta()
-        if self.on_run and self.thread_id:
-            self.on_run(self.thread_id, run_id)
-
-    async def _reconcile(self, thread_id: str, *, run_status: str | None) -> None:
-        state = await self.client.get_state(thread_id, subgraphs=True)
-        self.reducer.reconcile(state.messages)
-        self._apply_stop(state, run_status=run_status)
-
-    def _apply_stop(self, state: ThreadState, *, run_status: str | None) -> None:
-        self.last_state = state
-        t = self.transcript
-        t.next_nodes = list(state.next)
-        if t.stop == "error" or run_status == "error":
-            t.stop = "error"
-        elif run_status in ("interrupted", "rolled_back"):
-            # cancelled, or superseded by another run (whose state the thread may show now)
-            t.interrupts = []
-            t.stop = "cancelled"
-        elif state.interrupts:
-            known = {p.id: p for p in t.interrupts}
-            fresh: list[PendingInterrupt] = []
-            for item in state.interrupts:
-                ns = tuple(item.ns or ()) or (known[item.id].ns if item.id in known else ())
-                fresh.append(PendingInterrupt(id=item.id, value=item.value, ns=ns))
-            t.interrupts = fresh
-            t.stop = "question"
-        elif state.next and (state.cancelled or self._cancel_requested):
-            t.interrupts = []
-            t.stop = "cancelled"
-        elif state.next:
-            t.interrupts = []
-            t.stop = "breakpoint"
-        elif self._cancel_requested:
-            t.interrupts = []
-            t.stop = "cancelled"
-        else:
-            t.interrupts = []
-            t.stop = None
-        t.touch_meta()
-
-    def _finish(self) -> RunOutcome:
-        t = self.transcript
-        outcome = self.outcome
-        outcome.thread_id = self.thread_id
-        outcome.run_id = self.run_id
-        if t.run_id is None:
-            t.run_id = self.run_id
-        outcome.interrupts = list(t.interrupts)
-        if t.stop == "error":
-            outcome.status = "error"
-            outcome.error = f"{t.error['error']}: {t.error['message']}" if t.error else "error"
-        elif t.stop == "cancelled":
-            outcome.status = "cancelled"
-        elif t.stop in ("question", "breakpoint"):
-            outcome.status = "interrupted"
-        else:
-            outcome.status = "success"
-        return outcome

@@ -99,8 +99,13 @@ async def test_escape_stops_a_slow_run(server_url: str) -> None:
             pilot, lambda: pane.get(thread_id).status == "interrupted", "the interrupted badge"
         )
         assert "interrupted" in thread_rows(screen)[0]
-        # the partial answer was streamed, then replaced by the server's state (no AI message)
-        assert [m.role for m in screen.transcript.messages] == ["human"]
+        # the server never saved the partial answer: it stays on screen, flagged as not saved
+        assert [(m.role, m.unsaved) for m in screen.transcript.messages] == [
+            ("human", False),
+            ("ai", True),
+        ]
+        assert "tok3 " in view_text(screen)
+        assert "stopped — not saved on the server" in view_text(screen)
         assert screen.status_bar.status == "cancelled"
         assert not screen.composer.busy
 

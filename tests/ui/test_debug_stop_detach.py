@@ -86,6 +86,8 @@ async def test_escape_cancels_on_the_server_and_shows_no_question(server_url: st
         assert screen.composer.mode == "chat"  # a new message starts a new run
         assert screen.status_bar.status == "cancelled"
         assert "tok2999" not in _ai_text(screen)
+        # the partial answer the server never saved stays on screen, flagged as not saved
+        assert [m.unsaved for m in screen.transcript.messages if m.role == "ai"] == [True]
 
 
 async def test_detached_run_finishes_and_reopening_shows_the_whole_answer(

@@ -75,12 +75,19 @@ class Reducer(MessageModes):
             if isinstance(raw, dict):
                 self._upsert(raw, final=True)
 
-    def reconcile(self, messages: list[dict[str, Any]]) -> None:
+    def reconcile(self, messages: list[dict[str, Any]], *, keep_unsaved: bool = False) -> None:
         """Make the transcript's messages equal the server's authoritative state.
 
         Streamed previews are replaced by the stored messages (ids, content, tool calls);
-        previews the state does not have (a cancelled answer, a restarted node) are dropped;
-        the order becomes the state's. Error blocks stay.
+        the order becomes the state's. Error blocks stay. Previews the state does not have (a
+        restarted node, a cancelled answer) are dropped, unless ``keep_unsaved``: after a
+        cancel the server never saved the partly streamed answer, and making the text the
+        user was reading vanish is worse than showing it flagged ``unsaved`` after the
+        state's messages. Only this run's previews are kept: older unsaved ones go.
+
+        Args:
+            messages: the thread state's ``messages``.
+            keep_unsaved: keep this run's previews the state lacks, flagged ``unsaved``.
         """
         t = self.transcript
         order: list[Message] = []
@@ -93,9 +100,19 @@ class Reducer(MessageModes):
                 seen.add(id(message))
                 order.append(message)
         for message in list(t.messages):
-            if id(message) not in seen and message.role != "error":
+            if id(message) in seen or message.role == "error":
+                continue
+            if keep_unsaved and self._from_this_run(message):
+                message.streaming = message.local = False
+                message.unsaved = True
+                t.touch(message)
+            else:
                 t.remove(message)
         t.reorder(order)
+
+    def _from_this_run(self, message: Message) -> bool:
+        """Whether the current run streamed ``message`` (or it is the input it was sent)."""
+        return message.streaming or message.local or message.key in self._run_message_keys
 
     def end_run(self, now: float) -> None:
         """Mark the end of the run (timing; previews are no longer streaming)."""

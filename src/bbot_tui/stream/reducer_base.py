@@ -113,6 +113,7 @@ class ReducerBase:
         if final:
             message.streaming = False
             message.local = False
+            message.unsaved = False
         t.touch(message)
         return message
 

@@ -128,6 +128,9 @@ class Message:
         status: a tool message's status (``success``/``error``).
         streaming: True while it is a preview being streamed.
         local: True for the user's input shown before the server echoed it.
+        unsaved: True for a preview the thread state does not hold (the run was stopped before
+            it saved it): kept on screen so the text read is not lost, until the next run or
+            reopening the thread shows the state again.
         version: bumped on every change.
     """
 
@@ -143,6 +146,7 @@ class Message:
     status: str | None = None
     streaming: bool = False
     local: bool = False
+    unsaved: bool = False
     version: int = 0
     _parts: list[str] = field(default_factory=list)
     _text: str | None = ""
@@ -183,6 +187,8 @@ class Message:
             ]
         if self.tool_call_id:
             out["tool_call_id"] = self.tool_call_id
+        if self.unsaved:
+            out["unsaved"] = True
         return out
 
 

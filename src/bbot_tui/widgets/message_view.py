@@ -74,6 +74,7 @@ class MessageView(MessageActions, TranscriptSync, StripLayout, ScrollView, can_f
     MessageView > .message-view--error { color: $error; text-style: bold; }
     MessageView > .message-view--meta { color: $text-muted; }
     MessageView > .message-view--cursor { color: $accent; }
+    MessageView > .message-view--unsaved { color: $text-muted; text-style: italic; }
     MessageView > .message-view--selected { color: $accent; }
     """
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .mv_render import Painter
 
-__all__ = ["Block", "Entry", "shorten_ns"]
+__all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
 
 BlockKind = Literal["header", "md", "text", "tool", "cursor", "gap"]
 
@@ -136,6 +136,10 @@ class Block:
         return self.strips
 
 
+UNSAVED_NOTE = "stopped — not saved on the server"
+"""The dim note under a preview the thread state does not hold (see ``Message.unsaved``)."""
+
+
 def shorten_ns(ns: tuple[str, ...]) -> str:
     """A subgraph namespace as ``outer › inner`` (task ids dropped)."""
     return " › ".join(part.split(":", 1)[0] for part in ns if part)
@@ -166,6 +170,7 @@ class Entry:
     __slots__ = (
         "_body",
         "_gen",
+        "_note",
         "_splitter",
         "_tail",
         "_tools",
@@ -191,6 +196,7 @@ class Entry:
         self._body: list[Block] = []
         self._tail: list[Block] = []
         self._tools: list[Block] = []
+        self._note: Block | None = None
 
     @property
     def key(self) -> str:
@@ -250,6 +256,11 @@ class Entry:
                 body.invalidate()
             self._body = [body]
             blocks.append(body)
+        if message.unsaved:
+            # a cancelled run's answer the server never saved: kept on screen, but said so
+            if self._note is None:
+                self._note = Block("text", UNSAVED_NOTE, style="unsaved")
+            blocks.append(self._note)
         if message.streaming:
             cursor = old[-2] if len(old) > 1 and old[-2].kind == "cursor" else Block("cursor")
             blocks.append(cursor)

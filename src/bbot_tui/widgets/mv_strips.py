@@ -50,7 +50,17 @@ PREFETCH_IDLE = 0.08
 """How long the view must be still (no scroll, no redraw) before drawing ahead starts (s)."""
 PREFETCH_PAUSE = 0.002
 """The pause (s) between two slices of drawing ahead."""
-ROLE_STYLES = ("human", "ai", "tool", "tool-error", "system", "error", "meta", "cursor")
+ROLE_STYLES = (
+    "human",
+    "ai",
+    "tool",
+    "tool-error",
+    "system",
+    "error",
+    "meta",
+    "cursor",
+    "unsaved",
+)
 """The component classes (``message-view--<name>``) the palette is read from."""
 
 
