@@ -64,9 +64,12 @@ class _Cli:
         raise AssertionError(f"no {mode} event; stderr: {self.proc.stderr.read()}")  # type: ignore[union-attr]
 
     def finish(self) -> tuple[int, str]:
-        out, err = self.proc.communicate(timeout=60)
-        self.lines += [json.loads(raw) for raw in out.splitlines()]
-        return self.proc.returncode, err
+        # read through the same text wrapper as read_until: communicate() would read the pipe
+        # underneath and lose what the wrapper has buffered (a line cut in two)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.lines += [json.loads(raw) for raw in self.proc.stdout.read().splitlines()]
+        err = self.proc.stderr.read()
+        return self.proc.wait(timeout=60), err
 
     @property
     def run_id(self) -> str:
