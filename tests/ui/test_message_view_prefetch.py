@@ -113,7 +113,9 @@ async def test_pages_around_the_view_are_drawn_ahead_and_the_view_holds_still(
         above = [_text(view, line) for line in range(top - height, top)]
         await pilot.press("pageup")
         await pilot.pause()
-        assert view.scroll_offset.y == top - height
+        # the offset itself may move by a few lines: heights further up that were still guesses
+        # get measured, and the view keeps what is on screen still while they do
+        assert view.scroll_offset.y < top
         assert _screen(view) == above  # the page drawn ahead is the page shown
 
 

@@ -2,16 +2,18 @@
 
 Layout: the side panes (assistants, threads), the centre (message view, interrupt card, composer),
 the event log (toggled), the status bar and the footer. Below 100 columns the side panes hide
-(``ctrl+b`` shows them over the centre); from 160 columns on they get wider. The workers live in
-:class:`~bbot_tui.screens.main_flows.MainFlows`; this class wires the widgets' messages to them,
-holds the key bindings and handles every worker failure in one place. Its stylesheet,
-``styles/main.tcss``, is loaded by the app.
+(``ctrl+b`` shows them over the centre); from 160 columns on they get wider. The state, the
+workers and the answers to the widgets' messages are the layers this class builds on
+(:mod:`~bbot_tui.screens.main_state`, :mod:`~bbot_tui.screens.main_run`,
+:mod:`~bbot_tui.screens.main_threads`, :mod:`~bbot_tui.screens.main_handlers`); this class adds
+the layout, the key bindings and their actions, and handles every worker failure in one place.
+Its stylesheet, ``styles/main.tcss``, is loaded by the app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,17 +24,14 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from bbot_tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
-from bbot_tui.screens.main_flows import MainFlows, RunPlan
+from bbot_tui.screens.main_handlers import CONFIRM_BYTES, MainHandlers, parse_answer
+from bbot_tui.screens.main_run import RunPlan
 from bbot_tui.text import one_line
 from bbot_tui.widgets.assistant_pane import AssistantPane
-from bbot_tui.widgets.composer import Composer, describe_size
+from bbot_tui.widgets.composer import Composer
 from bbot_tui.widgets.event_log import EventLog
 from bbot_tui.widgets.status_bar import StatusBar
 from bbot_tui.widgets.thread_pane import ThreadPane
-
-if TYPE_CHECKING:
-    from bbot_tui.run_options import RunOptions
-    from bbot_tui.stream.transcript import Transcript
 
 __all__ = ["CONFIRM_BYTES", "NARROW_WIDTH", "WIDE_WIDTH", "MainScreen", "parse_answer"]
 
@@ -45,26 +44,9 @@ EMPTY_HINT = (
     "ctrl+b assistants and threads · ctrl+o run options · ctrl+p every action"
 )
 """Shown above an empty conversation (on a narrow terminal the side panes are hidden)."""
-CONFIRM_BYTES = 2_000_000
-"""Inputs larger than this are only sent after a confirmation (RELIABILITY U7)."""
 
 
-def parse_answer(text: str) -> Any:
-    """The resume value typed in the composer: a JSON object or array, else the text itself."""
-    stripped = text.strip()
-    if stripped[:1] in ("{", "["):
-        import json
-
-        try:
-            value = json.loads(stripped)
-        except ValueError:
-            return text
-        if isinstance(value, dict | list):
-            return value
-    return text
-
-
-class MainScreen(MainFlows):
+class MainScreen(MainHandlers):
     """Assistants, threads, the conversation and the composer."""
 
     AUTO_FOCUS = "#composer"
@@ -127,52 +109,6 @@ class MainScreen(MainFlows):
         self.set_class(0 < width < NARROW_WIDTH, "-narrow")
         self.set_class(width >= WIDE_WIDTH, "-wide")
 
-    # --- the views of the transcript -------------------------------------------------------
-
-    def show_transcript(self, transcript: Transcript) -> None:
-        """Hand a transcript to the message view and the interrupt card."""
-        for widget in self.query("#message-view, #interrupt-card"):
-            if hasattr(widget, "transcript"):
-                widget.transcript = transcript
-        self._sync_hint()
-
-    def _sync_hint(self) -> None:
-        self.query_one("#empty-hint").display = not (self.running or self.transcript.messages)
-
-    def sync_mode(self) -> None:
-        """Set what Enter does (chat / answer / continue) from the transcript's stop."""
-        t = self.transcript
-        composer = self.composer
-        composer.busy = self.running
-        self._sync_hint()
-        if self.assistant is None:
-            composer.mode = "no-assistant"
-        elif t.stop == "question" and t.interrupts:
-            composer.mode = "answer"
-        elif t.stop == "breakpoint":
-            composer.mode = "breakpoint"
-        else:
-            composer.mode = "chat"
-        if not self.running and t.stop in ("question", "breakpoint") and self.thread_id:
-            self.status_bar.status = t.stop
-        for card in self.query("#interrupt-card"):
-            # B (issue 5): the state read at the stop, shown by the card at a breakpoint
-            card.state = self.session.last_state if self.session else None  # type: ignore[attr-defined]
-            card.transcript = t  # type: ignore[attr-defined]
-
-    def watch_running(self, running: bool) -> None:
-        """Show the composer busy while a run streams."""
-        if self.is_mounted:
-            self.composer.busy = running
-            self._sync_hint()
-
-    def _apply_update(self, session: Any, update: Any) -> None:
-        meta = self.transcript.meta_version
-        super()._apply_update(session, update)
-        if self.transcript.meta_version != meta or update.phase == "done":
-            for card in self.query("#interrupt-card"):
-                card.transcript = self.transcript  # type: ignore[attr-defined]
-
     # --- settings --------------------------------------------------------------------------
 
     @on(SettingsLoaded)
@@ -198,170 +134,6 @@ class MainScreen(MainFlows):
         self.workers.cancel_group(self, "run")
         self.install_thread(None, remember=False)
         self.load_assistants(restore=True)
-
-    def run_options(self) -> RunOptions:
-        """The selected assistant's remembered run options (defaults if none)."""
-        from bbot_tui.run_options import RunOptions
-
-        settings = self.bbot.settings
-        stored = (
-            settings.run_options.get(self.assistant.assistant_id)
-            if (settings is not None and self.assistant is not None)
-            else None
-        )
-        return RunOptions.from_settings(stored)
-
-    def store_run_options(self, options: RunOptions) -> None:
-        """Remember run options for the selected assistant."""
-        settings = self.bbot.settings
-        if settings is None or self.assistant is None:
-            return
-        run_options = dict(settings.run_options)
-        run_options[self.assistant.assistant_id] = options.to_settings()
-        settings.run_options = run_options
-        self.bbot.save_settings()
-
-    def remember_thread(self, thread_id: str | None) -> None:
-        """Persist the open thread of the active profile."""
-        profile = self.bbot.profile
-        if profile is not None and profile.last_thread_id != thread_id:
-            profile.last_thread_id = thread_id
-            self.bbot.save_settings()
-
-    # --- widget messages --------------------------------------------------------------------
-
-    @on(AssistantPane.Selected)
-    def _assistant_selected(self, message: AssistantPane.Selected) -> None:
-        self.select_assistant(message.assistant)
-        self.composer.focus()
-
-    @on(AssistantPane.InspectRequested)
-    def _inspect(self, message: AssistantPane.InspectRequested) -> None:
-        self.inspect_assistant(message.assistant)
-
-    @on(ThreadPane.Selected)
-    def _thread_selected(self, message: ThreadPane.Selected) -> None:
-        self.run_flow(RunPlan("open", thread_id=message.thread_id))
-        self.composer.focus()
-
-    @on(ThreadPane.NewRequested)
-    def action_new_thread(self) -> None:
-        """Start a new conversation."""
-        self.new_thread()
-        self.composer.focus()
-
-    @on(ThreadPane.DeleteRequested)
-    @work(group="confirm", exit_on_error=False)
-    async def _delete(self, message: ThreadPane.DeleteRequested) -> None:
-        from bbot_tui.screens.confirm import ConfirmScreen
-
-        question = ConfirmScreen(
-            "Delete thread?",
-            f"{message.title}\n\nThe thread and its history are deleted on the server.",
-            confirm_label="Delete",
-            danger=True,
-        )
-        if await self.app.push_screen_wait(question):
-            self.thread_op("delete", message.thread_id, message.title)
-
-    @on(ThreadPane.CopyRequested)
-    def _copy(self, message: ThreadPane.CopyRequested) -> None:
-        thread = self.thread_pane.get(message.thread_id)
-        from bbot_tui.widgets.thread_pane import thread_label
-
-        self.thread_op("copy", message.thread_id, thread_label(thread) if thread else "")
-
-    @on(ThreadPane.RenameRequested)
-    @work(group="confirm", exit_on_error=False)
-    async def _rename(self, message: ThreadPane.RenameRequested) -> None:
-        from bbot_tui.screens.confirm import RenameScreen
-
-        title = await self.app.push_screen_wait(RenameScreen(message.title))
-        if title:
-            self.thread_op("rename", message.thread_id, title)
-
-    @on(ThreadPane.MoreRequested)
-    def _more(self) -> None:
-        self.load_threads(append=True)
-
-    @on(ThreadPane.StatusFilterChanged)
-    def _status_filter(self, message: ThreadPane.StatusFilterChanged) -> None:
-        self.status_filter = message.status
-        self.load_threads()
-
-    @on(Composer.Submitted)
-    @work(group="submit", exclusive=True, exit_on_error=False)
-    async def _submitted(self, message: Composer.Submitted) -> None:
-        text = message.text
-        composer = self.composer
-        if self.running:
-            self.notify("A run is streaming: Esc stops it, ctrl+d detaches.", severity="warning")
-            return
-        if self.assistant is None:
-            self.notify("Pick an assistant first.", severity="warning")
-            return
-        t = self.transcript
-        plan: RunPlan | None
-        if t.stop == "question" and t.interrupts:
-            if not text.strip():
-                self.notify("Type an answer to the question first.", severity="warning")
-                return
-            if len(t.interrupts) > 1:
-                self.notify("Several questions are waiting: answer them in the card above.")
-                return
-            from bbot_tui.session import build_command
-
-            command = build_command(resume=parse_answer(text), has_resume=True)
-            plan = RunPlan("resume", command=command)
-        elif t.stop == "breakpoint" and not text.strip():
-            plan = RunPlan("continue")
-        elif not text.strip():
-            return
-        else:
-            plan = RunPlan("send", text=text)
-        size = len(text.encode("utf-8", "replace"))
-        if size > CONFIRM_BYTES:
-            from bbot_tui.screens.confirm import ConfirmScreen
-
-            question = ConfirmScreen(
-                "Send a very large input?",
-                f"The input is {describe_size(size)}. Send it anyway?",
-                confirm_label="Send",
-            )
-            if not await self.app.push_screen_wait(question):
-                return
-        composer.remember(text)
-        composer.clear()
-        settings = self.bbot.settings
-        if settings is not None and text.strip():
-            settings.input_history = list(composer.input_history)
-            self.bbot.save_settings()
-        self.run_flow(plan)
-
-    def on_interrupt_card_resume_requested(self, message: Any) -> None:
-        """The interrupt card's answer: resume with its command."""
-        if not self.running:
-            self.run_flow(RunPlan("resume", command=message.command))
-
-    def on_interrupt_card_continue_requested(self, message: Any) -> None:
-        """Continue from a breakpoint (input null)."""
-        if not self.running:
-            self.run_flow(RunPlan("continue"))
-
-    @work(group="confirm", exit_on_error=False)
-    async def on_message_view_link_clicked(self, message: Any) -> None:
-        """Show the link's real target; open only http(s) links the user confirms."""
-        from bbot_tui.screens.confirm import OpenUrlScreen
-
-        screen = OpenUrlScreen(str(message.url))
-        if await self.app.push_screen_wait(screen) and screen.allowed:
-            self.app.open_url(screen.url)
-
-    def on_message_view_copy_requested(self, message: Any) -> None:
-        """Copy to the clipboard (OSC 52 and, where possible, the system clipboard)."""
-        text = str(message.text)
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters.")
 
     # --- actions ------------------------------------------------------------------------
 
@@ -450,7 +222,7 @@ class MainScreen(MainFlows):
         except ImportError:
             self.notify("The history view is not available in this build.")
             return
-        screen: Any = HistoryScreen(self.client(), self.thread_id)  # type: ignore[call-arg]
+        screen: Any = HistoryScreen(self.client(), self.thread_id)
         result = await self.app.push_screen_wait(screen)
         if isinstance(result, tuple) and len(result) == 2:
             kind, value = result

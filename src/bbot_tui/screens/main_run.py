@@ -1,10 +1,12 @@
-"""The network flows of the main screen, each in a Textual worker.
+"""The run worker of the main screen: send, resume, continue, re-run, open and join.
 
-:class:`MainFlows` is the base class of :class:`~bbot_tui.screens.main.MainScreen`: it holds the
-screen's state (assistant, thread, transcript, session) and every worker: loading assistants and
-threads, thread operations, the run worker (send, resume, continue, re-run, open/join), stop and
-the rejoin offer at startup. Workers call the session and the client; no widget builds a
-request. Worker failures are handled in one place, in the main screen.
+:class:`RunFlows` builds on :class:`~bbot_tui.screens.main_state.MainState`. One run worker at a
+time (``group="run"``, exclusive: starting another detaches from the current one) asks the
+session for a stream and applies its updates to the status bar, the event log and the interrupt
+card; Stop cancels the run on the server, Detach only stops following it. Which runs were
+streaming is written down as they start and end, so the next start can offer to rejoin one that
+is still going. Workers call the session and the client; no widget builds a request, and their
+failures are handled in one place, by the main screen.
 """
 
 from __future__ import annotations
@@ -17,29 +19,17 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from textual import work
-from textual.reactive import var
-from textual.screen import Screen
 
+from bbot_tui.screens.main_state import MainState
 from bbot_tui.stream.transcript import Transcript, user_message
 from bbot_tui.text import one_line
-from bbot_tui.widgets.composer import Composer
-from bbot_tui.widgets.event_log import EventLog
-from bbot_tui.widgets.status_bar import StatusBar
-from bbot_tui.widgets.thread_pane import ThreadPane, thread_label
+from bbot_tui.widgets.thread_pane import thread_label
 
 if TYPE_CHECKING:
-    from bbot_tui.api.client import AgentClient
-    from bbot_tui.api.models import Assistant, Command
-    from bbot_tui.app import BbotApp
-    from bbot_tui.run_options import RunOptions
+    from bbot_tui.api.models import Command
     from bbot_tui.session import RunOutcome, RunSession, SessionUpdate
 
-__all__ = ["THREAD_FIELDS", "MainFlows", "RunPlan"]
-
-THREAD_FIELDS = ["thread_id", "status", "created_at", "updated_at", "metadata", "interrupts"]
-"""What the thread list asks the server for (no values: they can be huge)."""
-THREAD_PAGE = 30
-"""Threads per page."""
+__all__ = ["RunFlows", "RunPlan"]
 
 
 @dataclass
@@ -63,142 +53,10 @@ class RunPlan:
     checkpoint_id: str | None = None
 
 
-class MainFlows(Screen[None]):
-    """State and workers of the main screen."""
+class RunFlows(MainState):
+    """The run worker, Stop, Detach and the rejoin offer."""
 
-    running: var[bool] = var(False, bindings=True)
-    """True while the run worker follows a stream (Stop and Detach are available)."""
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.assistant: Assistant | None = None
-        self.thread_id: str | None = None
-        self.transcript = Transcript()
-        self.session: RunSession | None = None
-        self.status_filter: str | None = None
-        self._next_offset: int | None = None
-        self._stop_requested = False
-        self._cancel_sent = False
-        self._phase = ""
-        self._rejoins = 0
-        self._run_state_ops: list[Any] = []
-        self._run_state_busy = False
-
-    # --- accessors ------------------------------------------------------------------------
-
-    @property
-    def bbot(self) -> BbotApp:
-        """The app, typed."""
-        return self.app  # type: ignore[return-value]
-
-    def client(self) -> AgentClient:
-        """The active profile's client (raises ConfigError when there is none)."""
-        return self.bbot.client
-
-    @property
-    def status_bar(self) -> StatusBar:
-        """The status bar."""
-        return self.query_one(StatusBar)
-
-    @property
-    def composer(self) -> Composer:
-        """The composer."""
-        return self.query_one(Composer)
-
-    @property
-    def thread_pane(self) -> ThreadPane:
-        """The thread pane."""
-        return self.query_one(ThreadPane)
-
-    @property
-    def event_log(self) -> EventLog:
-        """The event log."""
-        return self.query_one(EventLog)
-
-    if TYPE_CHECKING:  # implemented by the main screen, which owns the widgets they touch
-
-        def show_transcript(self, transcript: Transcript) -> None:
-            """Hand the transcript to the views that draw it."""
-
-        def sync_mode(self) -> None:
-            """Bring the composer and status bar in line with the transcript."""
-
-        def run_options(self) -> RunOptions:
-            """The selected assistant's run options."""
-
-        def store_run_options(self, options: RunOptions) -> None:
-            """Remember run options for the selected assistant."""
-
-        def remember_thread(self, thread_id: str | None) -> None:
-            """Persist the open thread for the next start."""
-
-    # --- assistants and threads -------------------------------------------------------------
-
-    @work(exclusive=True, group="assistants", exit_on_error=False)
-    async def load_assistants(self, *, restore: bool = False) -> None:
-        """Load the assistants; with ``restore``, reselect the last assistant and thread."""
-        client = self.client()
-        self.status_bar.notice = "loading assistants…"
-        profile = self.bbot.profile
-        if profile is not None and profile.assistants_path == "auto":
-            page = await client.discover_assistants(limit=100)  # /assistants, else B-Bot's name
-        else:
-            page = await client.search_assistants(limit=100)
-        self.status_bar.notice = ""
-        pane = self.query_one("#assistant-pane")
-        pane.set_assistants(page.items)  # type: ignore[attr-defined]
-        if not page.items:
-            self.notify("This server has no assistants.", severity="warning")
-            return
-        if restore:
-            profile = self.bbot.profile
-            last = profile.last_assistant_id if profile else None
-            chosen = next((a for a in page.items if a.assistant_id == last), page.items[0])
-            thread_id = profile.last_thread_id if profile and chosen.assistant_id == last else None
-            self.select_assistant(chosen, thread_id=thread_id)
-            self.check_active_runs()
-
-    def select_assistant(self, assistant: Assistant, *, thread_id: str | None = None) -> None:
-        """Make an assistant current: list its threads and open one (or a new thread)."""
-        self.assistant = assistant
-        self.query_one("#assistant-pane").set_current(assistant.assistant_id)  # type: ignore[attr-defined]
-        self.status_bar.assistant = assistant.label
-        profile = self.bbot.profile
-        if profile is not None and profile.last_assistant_id != assistant.assistant_id:
-            profile.last_assistant_id = assistant.assistant_id
-            self.bbot.save_settings()
-        self.thread_pane.set_threads([], has_more=False)
-        self.load_threads()
-        if thread_id:
-            self.run_flow(RunPlan("open", thread_id=thread_id))
-        else:
-            self.new_thread()
-
-    @work(exclusive=True, group="threads", exit_on_error=False)
-    async def load_threads(self, *, append: bool = False) -> None:
-        """Load the first (or next) page of the selected assistant's threads."""
-        if self.assistant is None:
-            return
-        offset = (self._next_offset or 0) if append else 0
-        page = await self.client().search_threads(
-            limit=THREAD_PAGE,
-            offset=offset,
-            metadata={"assistant_id": self.assistant.assistant_id},
-            status=self.status_filter,
-            select=THREAD_FIELDS,
-        )
-        self._next_offset = page.next_offset
-        self.thread_pane.set_threads(
-            page.items, has_more=page.next_offset is not None, append=append
-        )
-
-    def new_thread(self) -> None:
-        """Start a blank conversation (the thread is created with the first message)."""
-        if self.running:
-            self.detach()
-        self.workers.cancel_group(self, "run")
-        self.install_thread(None)
-        self.status_bar.thread = "new thread"
+    # --- runs ---------------------------------------------------------------------------
 
     def install_thread(self, thread_id: str | None, *, remember: bool = True) -> None:
         """Give a thread a fresh transcript and session and show it.
@@ -227,59 +85,6 @@ class MainFlows(Screen[None]):
         if remember:
             self.remember_thread(thread_id)
         self.sync_mode()
-
-    @work(group="thread-ops", exit_on_error=False)
-    async def thread_op(self, kind: str, thread_id: str, title: str = "") -> None:
-        """Delete, copy (fork), rename or refresh one thread."""
-        client = self.client()
-        pane = self.thread_pane
-        if kind == "delete":
-            await client.delete_thread(thread_id)
-            pane.remove(thread_id)
-            if thread_id == self.thread_id:
-                self.new_thread()
-            self.notify(f"Deleted {one_line(title, 60)!r}.", markup=False)
-        elif kind == "copy":
-            thread = await client.copy_thread(thread_id)
-            thread = await client.patch_thread(
-                thread.thread_id, metadata={"title": one_line(f"copy of {title}", 80)}
-            )
-            pane.upsert(thread)
-            self.notify(f"Copied {one_line(title, 60)!r}.", markup=False)
-        elif kind == "rename":
-            thread = await client.patch_thread(thread_id, metadata={"title": title})
-            pane.upsert(thread, to_top=False)
-            if thread_id == self.thread_id:
-                self.status_bar.thread = thread_label(thread)
-        else:
-            thread = await client.get_thread(thread_id)
-            if self._belongs(thread):
-                pane.upsert(thread)
-
-    def _belongs(self, thread: Any) -> bool:
-        """Whether a thread belongs in the pane (it is the selected assistant's)."""
-        meta = thread.metadata or {}
-        return self.assistant is not None and meta.get("assistant_id") == (
-            self.assistant.assistant_id
-        )
-
-    @work(exclusive=True, group="inspect", exit_on_error=False)
-    async def inspect_assistant(self, assistant: Assistant) -> None:
-        """Fetch an assistant's schemas and graph and show them."""
-        from bbot_tui.api.errors import ApiError
-        from bbot_tui.screens.inspect import InspectScreen
-
-        client = self.client()
-        schemas = await client.get_schemas(assistant.assistant_id)
-        nodes: list[str] = []
-        graph_error = None
-        try:
-            nodes = (await client.get_graph(assistant.assistant_id, xray=True)).node_names()
-        except ApiError as exc:
-            graph_error = exc.message
-        self.app.push_screen(InspectScreen(assistant, schemas, nodes, graph_error=graph_error))
-
-    # --- runs ---------------------------------------------------------------------------
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_flow(self, plan: RunPlan) -> None:
@@ -374,6 +179,7 @@ class MainFlows(Screen[None]):
         self._finish(session.outcome)
 
     def _apply_update(self, session: RunSession, update: SessionUpdate) -> None:
+        meta = self.transcript.meta_version
         if update.events:
             self.event_log.add_events(update.events)
         bar = self.status_bar
@@ -392,6 +198,9 @@ class MainFlows(Screen[None]):
         timing = self.transcript.timing
         bar.ttft, bar.tokens_per_second = timing.ttft, timing.tokens_per_second
         bar.rejoins = self._rejoins
+        if self.transcript.meta_version != meta or update.phase == "done":
+            for card in self.query("#interrupt-card"):
+                card.transcript = self.transcript  # type: ignore[attr-defined]
 
     def _finish(self, outcome: RunOutcome) -> None:
         bar = self.status_bar
@@ -413,7 +222,7 @@ class MainFlows(Screen[None]):
             bar.notice = "the run was stopped"
         self.sync_mode()
         if self.thread_id is not None:
-            self.thread_op("refresh", self.thread_id)
+            self.refresh_thread(self.thread_id)
 
     def stop(self) -> None:
         """Stop the streaming run on the server (the stream then ends by itself)."""
@@ -443,7 +252,21 @@ class MainFlows(Screen[None]):
         bar.status = "detached"
         bar.notice = "the run goes on on the server; reopen the thread to follow it"
         if self.thread_id is not None:
-            self.thread_op("refresh", self.thread_id)
+            self.refresh_thread(self.thread_id)
+
+    def _belongs(self, thread: Any) -> bool:
+        """Whether a thread belongs in the pane (it is the selected assistant's)."""
+        meta = thread.metadata or {}
+        return self.assistant is not None and meta.get("assistant_id") == (
+            self.assistant.assistant_id
+        )
+
+    @work(group="thread-ops", exit_on_error=False)
+    async def refresh_thread(self, thread_id: str) -> None:
+        """Show a thread's new status (and title) in the thread pane, after a run."""
+        thread = await self.client().get_thread(thread_id)
+        if self._belongs(thread):
+            self.thread_pane.upsert(thread)
 
     # --- remembering streaming runs (rejoin after a restart) ------------------------------
 
