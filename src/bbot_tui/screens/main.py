@@ -271,6 +271,10 @@ class MainScreen(MainHandlers):
             self.status_bar.status = "error"
             self.status_bar.notice = one_line(text, 80)
             self.sync_mode()
+        else:
+            # the notification goes away; the status bar keeps saying what failed (instead of
+            # "loading assistants…" forever when the server cannot be reached)
+            self.status_bar.notice = one_line(f"{title}: {text}", 80)
 
 
 def describe_error(error: BaseException | None) -> tuple[str, str]:
