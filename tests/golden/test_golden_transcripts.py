@@ -23,7 +23,9 @@ order must still match, and the session's reconciled transcript has the ids.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,20 +37,11 @@ from bbot_tui.session import RunSession
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import user_message
 
-GRAPHS = (
-    "chat",
-    "approval",
-    "agent",
-    "fail",
-    "subgraph",
-    "parallel",
-    "slow",
-    "writer",
-    "steps",
-    "legacy_hitl",
-    "hitl_v1",
-    "markdown",
+GRAPHS = tuple(
+    json.loads((Path(__file__).parents[1] / "graphs" / "langgraph.json").read_text())["graphs"]
 )
+"""Every test graph the server serves: a graph added there is covered here without an edit."""
+
 MODE_SETS = {
     "tuple+updates": ["messages-tuple", "updates"],
     "messages+updates": ["messages", "updates"],
