@@ -168,7 +168,7 @@ class RunFlows(MainState):
         assert self.session is not None
         session = self.session
         self._stop_requested = self._cancel_sent = False
-        self._phase, self._rejoins = "", 0
+        self._phase, self._rejoins, self._card_meta = "", 0, -1
         self.running = True
         try:
             async with contextlib.aclosing(updates) as stream:  # type: ignore[type-var]
@@ -179,7 +179,6 @@ class RunFlows(MainState):
         self._finish(session.outcome)
 
     def _apply_update(self, session: RunSession, update: SessionUpdate) -> None:
-        meta = self.transcript.meta_version
         if update.events:
             self.event_log.add_events(update.events)
         bar = self.status_bar
@@ -198,7 +197,10 @@ class RunFlows(MainState):
         timing = self.transcript.timing
         bar.ttft, bar.tokens_per_second = timing.ttft, timing.tokens_per_second
         bar.rejoins = self._rejoins
-        if self.transcript.meta_version != meta or update.phase == "done":
+        # the session applied the update already: compare with what the card last saw
+        meta = self.transcript.meta_version
+        if meta != self._card_meta or update.phase == "done":
+            self._card_meta = meta
             for card in self.query("#interrupt-card"):
                 card.transcript = self.transcript  # type: ignore[attr-defined]
 

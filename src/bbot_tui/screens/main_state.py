@@ -53,6 +53,8 @@ class MainState(Screen[None]):
         self._cancel_sent = False
         self._phase = ""
         self._rejoins = 0
+        self._card_meta = -1
+        """The transcript's ``meta_version`` the interrupt card was last given."""
         self._run_state_ops: list[Any] = []
         self._run_state_busy = False
 
