@@ -126,3 +126,14 @@ class BBotProxy:
             headers=out_headers,
             background=BackgroundTask(response.aclose),
         )
+
+
+GENERATIONS = [("/v2", "assistants"), ("/api/v2", "distribution-channels")]
+"""The two B-Bot API generations seen in its docs: base path and assistants name."""
+
+
+def twin(url: str) -> str:
+    """The other base-path generation of ``url`` (``/v2`` <-> ``/api/v2``), written out by hand."""
+    if url.endswith("/api/v2"):
+        return url[: -len("/api/v2")] + "/v2"
+    return url[: -len("/v2")] + "/api/v2"

@@ -17,32 +17,14 @@ Then every assistant endpoint, a thread, a streamed run, a rejoin and a wait go 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-from bbot_proxy import BBotProxy
+from bbot_proxy import BBotProxy, twin
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
 from bbot_tui.doctor import run_checks
 from bbot_tui.headless.common import search_assistants
 
-GENERATIONS = [("/v2", "assistants"), ("/api/v2", "distribution-channels")]
 HI = {"messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture(params=GENERATIONS, ids=["v2-assistants", "api-v2-distribution-channels"])
-async def proxy(request: pytest.FixtureRequest, server_url: str) -> AsyncIterator[BBotProxy]:
-    prefix, name = request.param
-    async with BBotProxy(server_url, prefix, name) as proxy:
-        yield proxy
-
-
-def _twin(url: str) -> str:
-    """The other base-path generation of ``url``."""
-    if url.endswith("/api/v2"):
-        return url[: -len("/api/v2")] + "/v2"
-    return url[: -len("/v2")] + "/api/v2"
 
 
 async def test_doctor_finds_the_base_path_and_the_assistants_name(proxy: BBotProxy) -> None:
@@ -51,7 +33,7 @@ async def test_doctor_finds_the_base_path_and_the_assistants_name(proxy: BBotPro
     assert (checks.base_url, checks.assistants_path) == (proxy.url, proxy.name)
 
     # given the other generation's URL, it finds the one that answers and says so
-    checks = await run_checks(_twin(proxy.url), None)
+    checks = await run_checks(twin(proxy.url), None)
     assert (checks.base_url, checks.assistants_path) == (proxy.url, proxy.name)
     base = next(c for c in checks if c.name == "base path")
     assert base.ok is None and proxy.url in base.fix

@@ -9,32 +9,17 @@ assistants endpoint should be.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from bbot_proxy import BBotProxy
+from bbot_proxy import BBotProxy, twin
 
 from bbot_tui.api import errors
 from bbot_tui.api.assistants import path_is_absent
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.discovery import base_url_variants, discover
 
-GENERATIONS = [("/v2", "assistants"), ("/api/v2", "distribution-channels")]
 KEY = "bbot-test-key-0123456789"
-
-
-@pytest.fixture(params=GENERATIONS, ids=["v2-assistants", "api-v2-distribution-channels"])
-async def proxy(request: pytest.FixtureRequest, server_url: str) -> AsyncIterator[BBotProxy]:
-    prefix, name = request.param
-    async with BBotProxy(server_url, prefix, name) as proxy:
-        yield proxy
-
-
-def _twin(url: str) -> str:
-    if url.endswith("/api/v2"):
-        return url[: -len("/api/v2")] + "/v2"
-    return url[: -len("/v2")] + "/api/v2"
 
 
 def test_base_url_variants() -> None:
@@ -52,9 +37,9 @@ async def test_discover_finds_the_pair_from_either_url(proxy: BBotProxy) -> None
     assert len(direct.items) == 10  # the default first page, as a direct search gives it
     assert [a.assistant_id for a in found.assistants] == [a.assistant_id for a in direct.items]
 
-    found = await discover(_twin(proxy.url), limit=3)
+    found = await discover(twin(proxy.url), limit=3)
     assert (found.base_url, found.assistants_path) == (proxy.url, proxy.name)
-    assert found.tried == [_twin(proxy.url), proxy.url] and len(found.assistants) == 3
+    assert found.tried == [twin(proxy.url), proxy.url] and len(found.assistants) == 3
 
 
 async def test_discover_reports_nothing_when_no_candidate_answers(proxy: BBotProxy) -> None:
@@ -62,7 +47,7 @@ async def test_discover_reports_nothing_when_no_candidate_answers(proxy: BBotPro
     found = await discover(nowhere)
     assert (found.base_url, found.assistants_path, found.assistants) == (None, None, [])
     assert isinstance(found.error, errors.NotFound)
-    assert found.tried == [nowhere, _twin(nowhere)]
+    assert found.tried == [nowhere, twin(nowhere)]
 
 
 async def test_a_refusal_means_the_name_exists(server_url: str) -> None:
