@@ -1,6 +1,6 @@
 """Shared helpers of the benchmarks: a driver that renders real frames, probes, statistics.
 
-The benchmarks run the real :class:`~bbot_tui.widgets.message_view.MessageView` in a Textual app
+The benchmarks run the real :class:`~bbot_tui.tui.widgets.message_view.MessageView` in a Textual app
 whose driver behaves like a terminal's: every frame is rendered to escape sequences (Textual
 skips that for its headless test driver) and handed to :meth:`FrameDriver.write`, where the
 time of each write is taken. A key is "painted" when a frame containing its visible effect has
@@ -34,9 +34,9 @@ from textual.widgets import Static
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from bbot_tui.resources import stylesheet  # noqa: E402
-from bbot_tui.stream.events import StreamEvent  # noqa: E402
-from bbot_tui.widgets.message_view import MessageView  # noqa: E402
+from bbot_tui.api.events import StreamEvent  # noqa: E402
+from bbot_tui.tui.resources import stylesheet  # noqa: E402
+from bbot_tui.tui.widgets.message_view import MessageView  # noqa: E402
 
 SIZE = (120, 40)
 KEY_INTERVAL = 0.05

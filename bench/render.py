@@ -39,7 +39,7 @@ from _common import (
 
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
-from bbot_tui.widgets.message_view import MessageView
+from bbot_tui.tui.widgets.message_view import MessageView
 
 FULL_BATCH = 256
 """Events applied between two yields to the event loop at full speed."""

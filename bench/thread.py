@@ -37,10 +37,10 @@ from _common import (
 )
 from textual import events
 
-from bbot_tui.stream.events import decode_data
+from bbot_tui.api.events import decode_data
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
-from bbot_tui.widgets.message_view import MessageView
+from bbot_tui.tui.widgets.message_view import MessageView
 
 SLOW_PAGES = 12
 SLOW_INTERVAL = 0.3
@@ -76,7 +76,7 @@ def _press(key: str) -> None:
 def child(count: int, prefetch: bool = True) -> dict[str, Any]:
     """One run: open the thread, probe keys, jump to the top."""
     if not prefetch:  # for comparison: no drawing ahead while idle
-        from bbot_tui.widgets import mv_strips
+        from bbot_tui.tui.widgets import mv_strips
 
         mv_strips.PREFETCH_PAGES = 0
     app = BenchApp()

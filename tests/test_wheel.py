@@ -23,9 +23,10 @@ STYLES = sorted((ROOT / "styles").glob("*.tcss"))
 PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import bbot_tui, bbot_tui.resources as resources
-from bbot_tui.app import _SHEETS, BbotApp
-from bbot_tui.screens.connection import ConnectionScreen
+import bbot_tui, bbot_tui.tui.resources as resources
+from bbot_tui.tui.app import _SHEETS
+from bbot_tui.tui.app import BbotApp
+from bbot_tui.tui.screens.connection import ConnectionScreen
 named = [resources.stylesheet(name) for name in _SHEETS]  # the app drops a missing one
 paths = [str(p) for p in named + list(BbotApp.CSS_PATH) + [ConnectionScreen.CSS_PATH]]
 print(json.dumps({
@@ -57,7 +58,7 @@ def test_wheel_ships_styles_and_imports_from_them(tmp_path: Path) -> None:
             assert packed in names, f"{style.name} is not in the wheel"
             assert archive.read(packed) == style.read_bytes()
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "bbot-tui = bbot_tui.cli:main" in archive.read(entry_points).decode()
+        assert "bbot-tui = bbot_tui.cli.main:main" in archive.read(entry_points).decode()
         assert "bbot_tui/demo/langgraph.json" in names
         site = tmp_path / "site"
         archive.extractall(site)

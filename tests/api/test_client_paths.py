@@ -4,13 +4,13 @@ B-Bot's older docs use ``…/v2`` + ``/assistants``; newer ones ``…/api/v2`` +
 ``/distribution-channels`` (objects with ``channel_id``). :mod:`bbot_proxy` serves one
 generation in front of the real local server. How the client finds which one answers:
 
-- ``bbot-tui doctor`` (:func:`bbot_tui.doctor.run_checks`, through
+- ``bbot-tui doctor`` (:func:`bbot_tui.session.doctor.run_checks`, through
   :func:`bbot_tui.api.discovery.discover`) tries the URL as given and its
   ``/v2`` ↔ ``/api/v2`` twin, each with ``/assistants`` then ``/distribution-channels``, and
   reports the pair that answers (the profile then stores both);
 - a profile whose assistants path is ``auto`` starts with ``/assistants`` and switches to
   ``/distribution-channels`` on a 404 (:meth:`AgentClient.discover_assistants`, used by
-  :func:`bbot_tui.headless.common.search_assistants` and the TUI).
+  :func:`bbot_tui.cli.common.search_assistants` and the TUI).
 
 Then every assistant endpoint, a thread, a streamed run, a rejoin and a wait go through it.
 """
@@ -21,8 +21,8 @@ from bbot_proxy import BBotProxy, twin
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.doctor import run_checks
-from bbot_tui.headless.common import search_assistants
+from bbot_tui.cli.common import search_assistants
+from bbot_tui.session.doctor import run_checks
 
 HI = {"messages": [{"role": "user", "content": "hi"}]}
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from bbot_tui.api.client import AgentClient
+from bbot_tui.api.events import StreamEvent
 from bbot_tui.api.models import RunCreate, RunCreateStateless
-from bbot_tui.stream.events import StreamEvent
 
 HI = {"messages": [{"role": "user", "content": "hi"}]}
 ANSWER = "You said: hi. Here is a streamed answer."

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bbot_tui.cli import main
+from bbot_tui.cli.main import main
 
 _RUN_LINE = re.compile(r"▶ thread (\S+) · run (\S+)")
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from cli_helpers import closed_port_url, run_cli
 
-from bbot_tui.headless.common import EXIT_ERROR, EXIT_OK
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK
 
 CANARY = "bbot_DOCTORCANARY9876"
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from cli_helpers import closed_port_url, get, post, run_cli
 
-from bbot_tui.headless.common import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, EXIT_USAGE
-from bbot_tui.settings import Profile, Settings, save_settings
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, EXIT_USAGE
+from bbot_tui.config.settings import Profile, Settings, save_settings
 
 
 class _Hooks:

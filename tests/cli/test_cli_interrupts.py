@@ -8,7 +8,7 @@ import json
 import pytest
 from cli_helpers import CliResult, get, replace, run_cli
 
-from bbot_tui.headless.common import EXIT_OK, EXIT_STOPPED
+from bbot_tui.cli.common import EXIT_OK, EXIT_STOPPED
 
 
 def _run(capsys: pytest.CaptureFixture[str], server_url: str, *args: str) -> CliResult:

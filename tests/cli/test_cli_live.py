@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from cli_helpers import get, run_cli
 
-from bbot_tui.headless.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
 SLOW = '{"tokens": 60, "delay": 0.05}'
 """About 3 s of tokens: long enough to act on the run while it streams."""

@@ -6,9 +6,9 @@ import io
 import json
 from typing import Any
 
-from bbot_tui.headless.common import Output, json_line
-from bbot_tui.headless.printer import TextPrinter
-from bbot_tui.stream.events import StreamEvent
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.cli.common import Output, json_line
+from bbot_tui.cli.printer import TextPrinter
 from bbot_tui.stream.reducer import Reducer
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cli_helpers import get, run_cli
 
-from bbot_tui.headless.common import EXIT_OK, EXIT_STOPPED, EXIT_USAGE
+from bbot_tui.cli.common import EXIT_OK, EXIT_STOPPED, EXIT_USAGE
 
 CANARY = "bbot_RECORDCANARY4242"
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from cli_helpers import closed_port_url, get, run_cli, thread_ids, thread_texts
 
-from bbot_tui.headless.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 
 def test_chat_answer_streams_to_stdout(capsys: pytest.CaptureFixture[str], server_url: str) -> None:

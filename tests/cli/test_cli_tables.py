@@ -9,7 +9,7 @@ import re
 import pytest
 from cli_helpers import closed_port_url, get, post, run_cli
 
-from bbot_tui.headless.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tests.conftest import GRAPH_IDS
 
 

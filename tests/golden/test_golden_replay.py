@@ -1,7 +1,7 @@
 """Recorded runs of the real server replay to the recorded final state, with no server.
 
 ``tests/golden/recordings/*.jsonl`` were written by ``bbot-tui run --record FILE --json`` against
-the local test server (format: :mod:`bbot_tui.headless.record`; the input message carries an id
+the local test server (format: :mod:`bbot_tui.cli.record`; the input message carries an id
 chosen by the client, so every stream mode can know it). Each recording is replayed twice:
 
 - event by event through a bare :class:`Reducer` (the stream alone, no reconciliation): its
@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 from golden_support import dumps, root_messages, state_view, transcript_view
 
-from bbot_tui.headless.common import Output
-from bbot_tui.headless.record import replay_command
-from bbot_tui.stream.events import StreamEvent
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.cli.common import Output
+from bbot_tui.cli.record import replay_command
 from bbot_tui.stream.reducer import Reducer
 
 RECORDINGS = sorted((Path(__file__).parent / "recordings").glob("*.jsonl"))

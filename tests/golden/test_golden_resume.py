@@ -18,7 +18,7 @@ from golden_support import check_stream_transcript, state_view, transcript_view
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.session import RunSession, build_command
+from bbot_tui.session.run import RunSession, build_command
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import PendingInterrupt, user_message
 

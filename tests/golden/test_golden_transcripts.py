@@ -1,6 +1,6 @@
 """Golden transcripts: what the stream builds equals what the server stored, for every graph.
 
-Each test graph runs on the real local server through :class:`bbot_tui.session.RunSession`,
+Each test graph runs on the real local server through :class:`bbot_tui.session.run.RunSession`,
 once per stream-mode set (``[messages-tuple, updates]``, ``[messages, updates]``, ``[values]``,
 ``[updates]``), each with and without ``stream_subgraphs``: eight runs per graph, started
 concurrently (the server runs four at a time).
@@ -33,7 +33,7 @@ from golden_support import check_stream_transcript, state_view, transcript_view
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.session import RunSession
+from bbot_tui.session.run import RunSession
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import user_message
 

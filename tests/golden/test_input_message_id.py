@@ -18,10 +18,10 @@ from golden_support import state_view, transcript_view
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.cli import build_parser
-from bbot_tui.headless.options import build_run_request
-from bbot_tui.headless.record import replay_transcript
-from bbot_tui.session import RunSession
+from bbot_tui.cli.main import build_parser
+from bbot_tui.cli.options import build_run_request
+from bbot_tui.cli.record import replay_transcript
+from bbot_tui.session.run import RunSession
 from bbot_tui.stream.inputs import input_message_id, with_input_message_id
 from bbot_tui.stream.transcript import user_message
 

@@ -16,7 +16,7 @@ import pytest
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.session import RunSession
+from bbot_tui.session.run import RunSession
 
 
 @pytest.fixture

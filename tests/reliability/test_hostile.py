@@ -1,6 +1,6 @@
 """The server-side hostile cases of RELIABILITY §5 (S1–S17) against a hostile loopback server.
 
-Each test drives the real :class:`~bbot_tui.session.RunSession` (the flow the TUI and
+Each test drives the real :class:`~bbot_tui.session.run.RunSession` (the flow the TUI and
 ``bbot-tui run`` share) and the real :class:`~bbot_tui.api.client.AgentClient` against
 :class:`hostile.HostileServer`, which answers with scripted raw bytes a real server never
 sends. What the table asks is checked: a clear, specific error; no crash (only our
@@ -45,7 +45,7 @@ from hostile import (
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.session import RunSession, SessionUpdate
+from bbot_tui.session.run import RunSession, SessionUpdate
 
 CANARY = "bbot_canary_7f3a9c2e11"
 TIMEOUT = httpx.Timeout(connect=2.0, read=3.0, write=5.0, pool=2.0)

@@ -16,13 +16,13 @@ from textual.widgets import Static
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
-from bbot_tui.jsontext import JsonTextError, parse_json_or_text, parse_json_text
-from bbot_tui.run_options import RunOptions
-from bbot_tui.screens.confirm import OpenUrlScreen, is_openable_url
-from bbot_tui.screens.main import CONFIRM_BYTES, parse_answer
-from bbot_tui.security import cleartext_risk, mask_key, normalize_api_key, normalize_base_url
-from bbot_tui.session import RunSession
-from bbot_tui.widgets.composer import PASTE_WARN_BYTES, Composer
+from bbot_tui.config.security import cleartext_risk, mask_key, normalize_api_key, normalize_base_url
+from bbot_tui.session.jsontext import JsonTextError, parse_json_or_text, parse_json_text
+from bbot_tui.session.run import RunSession
+from bbot_tui.session.run_options import RunOptions
+from bbot_tui.tui.screens.confirm import OpenUrlScreen, is_openable_url
+from bbot_tui.tui.screens.main import CONFIRM_BYTES, parse_answer
+from bbot_tui.tui.widgets.composer import PASTE_WARN_BYTES, Composer
 
 # --- U3: deceptive links ---------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ptyapp import PtyApp, plain
 
-from bbot_tui.settings import Profile, Settings, save_settings
+from bbot_tui.config.settings import Profile, Settings, save_settings
 
 MARKUP = "[bold]x[/] [@click=app.quit]quit[/] [red on red]hidden[/] [/bold]"
 ESCAPES = (

@@ -23,9 +23,9 @@ from rich.console import Console
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
-from bbot_tui.app import make_app
-from bbot_tui.security import install_log_redaction
-from bbot_tui.settings import Profile, Settings
+from bbot_tui.config.security import install_log_redaction
+from bbot_tui.config.settings import Profile, Settings
+from bbot_tui.tui.app import make_app
 
 CANARY = "bbot_canary_5e1f0c9a77d3"
 OTHER_KEYS = {

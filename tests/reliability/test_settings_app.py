@@ -12,9 +12,9 @@ import random
 
 import pytest
 
-from bbot_tui import paths
-from bbot_tui.app import make_app
-from bbot_tui.settings import Profile, Settings, save_settings
+from bbot_tui.config import paths
+from bbot_tui.config.settings import Profile, Settings, save_settings
+from bbot_tui.tui.app import make_app
 
 SAMPLES = 8
 

@@ -21,7 +21,7 @@ from faultproxy import FaultProxy
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
-from bbot_tui.session import RunSession
+from bbot_tui.session.run import RunSession
 
 __all__ = [
     "GRAPH_RUNS",

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 from textual.pilot import Pilot
 
-from bbot_tui.app import BbotApp
-from bbot_tui.screens.main import MainScreen
-from bbot_tui.settings import Profile, Settings
+from bbot_tui.config.settings import Profile, Settings
+from bbot_tui.tui.app import BbotApp
+from bbot_tui.tui.screens.main import MainScreen
 
 LIMIT = 60.0
 """Seconds after which a wait gives up and fails the test (a hang guard, not a speed check)."""

@@ -13,7 +13,7 @@ from typing import Any
 from app_pilot import settle, wait_for
 from textual.pilot import Pilot
 
-from bbot_tui.screens.main import MainScreen
+from bbot_tui.tui.screens.main import MainScreen
 
 
 def run_id(screen: MainScreen) -> str | None:

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from bbot_tui.api.client import AgentClient
-from bbot_tui.app import BbotApp, make_app
-from bbot_tui.settings import Profile, Settings
+from bbot_tui.config.settings import Profile, Settings
+from bbot_tui.tui.app import BbotApp, make_app
 
 URL = "http://127.0.0.1:2024"
 STAMP = "2024-03-03T12:00:00+00:00"

@@ -15,9 +15,9 @@ from app_pilot import (
     wait_for,
 )
 
-from bbot_tui.app import make_app
-from bbot_tui.widgets.composer import Composer
-from bbot_tui.widgets.thread_pane import ThreadPane
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.widgets.composer import Composer
+from bbot_tui.tui.widgets.thread_pane import ThreadPane
 
 
 async def test_chat_creates_a_thread_and_streams_the_answer(server_url: str) -> None:

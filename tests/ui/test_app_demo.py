@@ -14,11 +14,12 @@ import os
 import pytest
 from app_pilot import pick, send, settle, view_text, wait_for
 
-from bbot_tui import cli, paths
-from bbot_tui.app import DEMO_PROFILE
+from bbot_tui.cli import main as cli
+from bbot_tui.config import paths
 from bbot_tui.demo import launcher
 from bbot_tui.demo.launcher import demo_server, make_demo_app, run_demo
-from bbot_tui.widgets.composer import Composer
+from bbot_tui.tui.app import DEMO_PROFILE
+from bbot_tui.tui.widgets.composer import Composer
 
 DEMO_GRAPHS = {"demo_chat", "demo_tools", "demo_approval", "demo_subgraph", "demo_fail"}
 

@@ -22,8 +22,8 @@ from app_pilot import (
 )
 from textual.widgets import Static, TextArea
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.run_options import RunOptionsScreen
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.run_options import RunOptionsScreen
 
 
 def _thread_status(url: str, thread_id: str) -> str:

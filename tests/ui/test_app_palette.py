@@ -12,14 +12,14 @@ from snapshot_data import fixed_app
 from textual.binding import Binding
 from textual.command import CommandPalette
 
-from bbot_tui.app import BbotApp
-from bbot_tui.screens.connection import ConnectionScreen
-from bbot_tui.screens.main import MainScreen
-from bbot_tui.screens.palette import MAIN_COMMANDS
-from bbot_tui.widgets.assistant_pane import AssistantPane
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.message_view import MessageView
-from bbot_tui.widgets.thread_pane import ThreadPane
+from bbot_tui.tui.app import BbotApp
+from bbot_tui.tui.screens.connection import ConnectionScreen
+from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.screens.palette import MAIN_COMMANDS
+from bbot_tui.tui.widgets.assistant_pane import AssistantPane
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.message_view import MessageView
+from bbot_tui.tui.widgets.thread_pane import ThreadPane
 
 WIDGETS = {
     "#assistant-pane": AssistantPane,
@@ -76,9 +76,9 @@ async def test_palette_runs_an_action_and_lists_a_dialogs_bindings() -> None:
 def test_readme_lists_every_key_binding() -> None:
     from pathlib import Path
 
-    from bbot_tui.screens.history import HistoryScreen
-    from bbot_tui.screens.run_options import RunOptionsScreen
-    from bbot_tui.widgets.composer import NEWLINE_KEYS
+    from bbot_tui.tui.screens.history import HistoryScreen
+    from bbot_tui.tui.screens.run_options import RunOptionsScreen
+    from bbot_tui.tui.widgets.composer import NEWLINE_KEYS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     section = readme.split("### Key bindings", 1)[1].split("\n### ", 1)[0]

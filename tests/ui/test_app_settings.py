@@ -9,9 +9,9 @@ from pathlib import Path
 from app_pilot import Recorder, own_assistant, pick, send, settings_for, settle, wait_for
 from textual.widgets import Input, Static
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.connection import ConnectionScreen
-from bbot_tui.settings import load_settings, save_settings
+from bbot_tui.config.settings import load_settings, save_settings
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.connection import ConnectionScreen
 
 
 async def test_settings_survive_a_restart(server_url: str, tmp_path: Path) -> None:

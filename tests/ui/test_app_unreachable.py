@@ -11,7 +11,7 @@ import socket
 
 from app_pilot import Recorder, wait_for
 
-from bbot_tui.app import make_app
+from bbot_tui.tui.app import make_app
 
 
 def _closed_port() -> int:

@@ -12,10 +12,10 @@ import httpx
 from app_pilot import own_assistant, pick, send, settings_for, wait_for
 from debug_pilot import after_run
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.breakpoints import BreakpointsScreen
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.json_view import JsonView
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.breakpoints import BreakpointsScreen
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.json_view import JsonView
 
 
 def _state(url: str, thread_id: str) -> dict:

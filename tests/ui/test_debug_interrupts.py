@@ -16,10 +16,10 @@ from debug_pilot import after_run
 from textual.pilot import Pilot
 from textual.widgets import Input, RadioSet, TextArea
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.main import MainScreen
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.interrupt_item import InterruptItem
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.interrupt_item import InterruptItem
 
 
 def _state(url: str, thread_id: str | None) -> dict[str, Any]:

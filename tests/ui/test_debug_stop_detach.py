@@ -15,10 +15,10 @@ from app_pilot import own_assistant, pick, send, settings_for, settle, wait_for
 from debug_pilot import run_id
 from textual.pilot import Pilot
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.main import MainScreen
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.interrupt_item import InterruptItem
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.interrupt_item import InterruptItem
 
 
 def _get(url: str, path: str) -> Any:

@@ -17,12 +17,12 @@ from debug_pilot import after_run
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, TextArea
 
-from bbot_tui.app import make_app
-from bbot_tui.screens import history
-from bbot_tui.screens.history import HistoryScreen
-from bbot_tui.screens.main import MainScreen
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.json_view import JsonView
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens import history
+from bbot_tui.tui.screens.history import HistoryScreen
+from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.json_view import JsonView
 
 
 def _server_history(url: str, thread_id: str) -> list[dict[str, Any]]:

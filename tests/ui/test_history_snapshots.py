@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, TabbedContent
 
 from bbot_tui.api.models import ThreadState
-from bbot_tui.resources import stylesheet
-from bbot_tui.screens.history import HistoryScreen
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.screens.history import HistoryScreen
 
 _TEXTS = ["hello", "step1", "step2", "step3"]
 

@@ -16,11 +16,11 @@ from textual.widgets import Button, Input, RadioSet, TextArea
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import Command
-from bbot_tui.resources import stylesheet
-from bbot_tui.run_options import RunOptions
-from bbot_tui.session import RunSession
-from bbot_tui.widgets.interrupt_card import InterruptCard
-from bbot_tui.widgets.interrupt_item import InterruptItem
+from bbot_tui.session.run import RunSession
+from bbot_tui.session.run_options import RunOptions
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.widgets.interrupt_item import InterruptItem
 
 HELLO = {"messages": [{"role": "user", "content": "hello"}]}
 

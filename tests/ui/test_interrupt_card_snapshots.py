@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from bbot_tui.api.models import Command, ThreadState
-from bbot_tui.resources import stylesheet
 from bbot_tui.stream.transcript import PendingInterrupt, Transcript
-from bbot_tui.widgets.interrupt_card import InterruptCard
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets.interrupt_card import InterruptCard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graphs"))
 from hitl import LEGACY_REQUEST, V1_REQUEST

@@ -8,10 +8,10 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.message import Message as TextualMessage
 
-from bbot_tui.resources import stylesheet
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
-from bbot_tui.widgets.message_view import GUTTER, MessageView
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets.message_view import GUTTER, MessageView
 
 HOSTILE = "Hello \x1b[31mred\x1b[0m \x1b]0;pwned\x07\x1b[2J\x9b31mafter \x07bell\x1b"
 MARKUP = "literal [/bold] and [@click=app.quit]x[/] and [red]not red[/red]"

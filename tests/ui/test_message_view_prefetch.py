@@ -10,11 +10,11 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from bbot_tui.resources import stylesheet
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
-from bbot_tui.widgets import mv_strips
-from bbot_tui.widgets.message_view import GUTTER, MessageView
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets import mv_strips
+from bbot_tui.tui.widgets.message_view import GUTTER, MessageView
 
 
 class ViewApp(App[None]):

@@ -8,11 +8,11 @@ import re
 
 from textual.app import App, ComposeResult
 
-from bbot_tui.resources import stylesheet
-from bbot_tui.stream.events import StreamEvent
+from bbot_tui.api.events import StreamEvent
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
-from bbot_tui.widgets.message_view import GUTTER, MessageView
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets.message_view import GUTTER, MessageView
 
 ANSWER = """# Release notes
 

@@ -12,11 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, Static, TextArea
 
 from bbot_tui.api.client import AgentClient
-from bbot_tui.resources import stylesheet
-from bbot_tui.run_options import RunOptions
-from bbot_tui.screens.run_options import RunOptionsScreen
-from bbot_tui.session import RunSession
-from bbot_tui.widgets.run_options import RunOptionsForm
+from bbot_tui.session.run import RunSession
+from bbot_tui.session.run_options import RunOptions
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.screens.run_options import RunOptionsScreen
+from bbot_tui.tui.widgets.run_options import RunOptionsForm
 
 NODES = ["step1", "step2", "step3"]
 EVERYTHING = RunOptions(

@@ -13,9 +13,9 @@ from app_pilot import wait_for
 from snapshot_data import FixedServer, fixed_app
 from textual.pilot import Pilot
 
-from bbot_tui.app import make_app
-from bbot_tui.screens.connection import ConnectionScreen
-from bbot_tui.settings import Settings
+from bbot_tui.config.settings import Settings
+from bbot_tui.tui.app import make_app
+from bbot_tui.tui.screens.connection import ConnectionScreen
 
 
 async def _conversation_loaded(pilot: Pilot[Any]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bbot_tui.api.models import Command
-from bbot_tui.interrupts import (
+from bbot_tui.session.interrupts import (
     V1Action,
     classify,
     command_json,
@@ -24,7 +24,7 @@ from bbot_tui.interrupts import (
     v1_decision,
     v1_resume,
 )
-from bbot_tui.jsontext import JsonTextError, parse_json_or_text, parse_json_text
+from bbot_tui.session.jsontext import JsonTextError, parse_json_or_text, parse_json_text
 from bbot_tui.stream.transcript import PendingInterrupt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graphs"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bbot_tui.stream.events import StreamEvent
+from bbot_tui.api.events import StreamEvent
 from bbot_tui.stream.reducer import Reducer
 
 

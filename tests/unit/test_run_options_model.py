@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from bbot_tui.api.models import Command, RunCreate, RunCreateStateless
-from bbot_tui.run_options import (
+from bbot_tui.session.run_options import (
     ROOT_FIELD,
     RunOptions,
     field_errors,

@@ -1,4 +1,4 @@
-"""Tests for bbot_tui.security: key and URL normalization, masking and log redaction."""
+"""Tests for bbot_tui.config.security: key and URL normalization, masking and log redaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bbot_tui.security import (
+from bbot_tui.config.security import (
     RedactingFilter,
     clear_secrets,
     cleartext_risk,

@@ -1,4 +1,4 @@
-"""Tests for bbot_tui.paths and bbot_tui.settings: tolerant load, atomic 0600 save, overrides."""
+"""Tests for bbot_tui.config.paths and .settings: tolerant load, atomic 0600 save, overrides."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bbot_tui import paths
-from bbot_tui import settings as settings_module
-from bbot_tui.settings import (
+from bbot_tui.config import paths
+from bbot_tui.config import settings as settings_module
+from bbot_tui.config.settings import (
     HISTORY_LIMIT,
     SETTINGS_VERSION,
     LoadResult,
@@ -97,7 +97,8 @@ def test_existing_loose_directory_is_tightened(home: Path) -> None:
 def test_core_modules_do_not_import_textual() -> None:
     code = (
         "import sys\n"
-        "import bbot_tui.paths, bbot_tui.security, bbot_tui.text, bbot_tui.settings\n"
+        "import bbot_tui.config.paths, bbot_tui.config.security, bbot_tui.text\n"
+        "import bbot_tui.config.settings\n"
         "assert 'textual' not in sys.modules, 'textual was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

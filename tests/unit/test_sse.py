@@ -1,4 +1,4 @@
-"""SSE conformance of ``bbot_tui.stream.sse.SSEParser`` (WHATWG "event stream interpretation").
+"""SSE conformance of ``bbot_tui.api.sse.SSEParser`` (WHATWG "event stream interpretation").
 
 Every case is run through our bytes-level parser; where httpx-sse 0.4.3's documented behaviour is
 the same, the same bytes go through ``httpx_sse.EventSource`` over an ``httpx.Response`` built
@@ -32,8 +32,8 @@ import httpx_sse
 import pytest
 
 from bbot_tui.api.errors import StreamTooLarge
-from bbot_tui.stream.events import StreamEvent, split_event_name
-from bbot_tui.stream.sse import SSEParser, aiter_event_batches
+from bbot_tui.api.events import StreamEvent, split_event_name
+from bbot_tui.api.sse import SSEParser, aiter_event_batches
 
 Row = tuple[str, Any, str | None]
 """(event name, decoded data or the raw text when it is not JSON, the event's own id)."""

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from bbot_tui.api.errors import StreamTooLarge
-from bbot_tui.stream.sse import SSEParser
+from bbot_tui.api.sse import SSEParser
 
 Row = tuple[str, object, str | None, str | None]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bbot_tui.api.models import ThreadState
-from bbot_tui.statediff import DiffLine, checkpoint_rows, diff_values, format_time, preview
+from bbot_tui.stream.statediff import DiffLine, checkpoint_rows, diff_values, format_time, preview
 
 
 def _msg(mid: str, kind: str, text: str) -> dict[str, object]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
-from .base import BaseClient
-from .models import Assistant, GraphInfo
-from .transport import ASSISTANTS_PATHS, Page
+from bbot_tui.api import errors
+from bbot_tui.api.base import BaseClient
+from bbot_tui.api.models import Assistant, GraphInfo
+from bbot_tui.api.transport import ASSISTANTS_PATHS, Page
 
 __all__ = ["AssistantsMixin", "path_is_absent"]
 

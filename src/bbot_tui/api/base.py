@@ -15,10 +15,10 @@ from typing import Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from ..security import cleartext_risk, normalize_api_key, normalize_base_url
-from ..stream.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE
-from . import errors
-from .transport import DEFAULT_TIMEOUT, AssistantsPath, KeyAuth, transport_error
+from bbot_tui.api import errors
+from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE
+from bbot_tui.api.transport import DEFAULT_TIMEOUT, AssistantsPath, KeyAuth, transport_error
+from bbot_tui.config.security import cleartext_risk, normalize_api_key, normalize_base_url
 
 __all__ = ["BaseClient"]
 

@@ -12,11 +12,11 @@ them into :class:`AgentClient` and is the import path the rest of the project us
 
 from __future__ import annotations
 
-from .assistants import AssistantsMixin
-from .runs import RunsMixin, WaitResult
-from .streaming import StreamResponse, StreamsMixin
-from .threads import ThreadsMixin
-from .transport import (
+from bbot_tui.api.assistants import AssistantsMixin
+from bbot_tui.api.runs import RunsMixin, WaitResult
+from bbot_tui.api.streaming import StreamResponse, StreamsMixin
+from bbot_tui.api.threads import ThreadsMixin
+from bbot_tui.api.transport import (
     API_KEY_HEADER,
     DEFAULT_TIMEOUT,
     AssistantsPath,

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import httpx
 from pydantic import SecretStr
 
-from . import errors
-from .assistants import path_is_absent
-from .client import AgentClient
-from .models import Assistant
-from .transport import DEFAULT_TIMEOUT, AssistantsPath
+from bbot_tui.api import errors
+from bbot_tui.api.assistants import path_is_absent
+from bbot_tui.api.client import AgentClient
+from bbot_tui.api.models import Assistant
+from bbot_tui.api.transport import DEFAULT_TIMEOUT, AssistantsPath
 
 __all__ = ["Discovery", "base_url_variants", "discover"]
 

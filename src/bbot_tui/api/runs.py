@@ -11,10 +11,10 @@ from typing import Any, Literal
 
 import httpx
 
-from . import errors
-from .base import BaseClient
-from .models import Run, RunCreate, RunCreateStateless
-from .transport import ids_from_location
+from bbot_tui.api import errors
+from bbot_tui.api.base import BaseClient
+from bbot_tui.api.models import Run, RunCreate, RunCreateStateless
+from bbot_tui.api.transport import ids_from_location
 
 __all__ = ["RunsMixin", "WaitResult"]
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from ..stream.events import StreamEvent
-from ..stream.sse import SSEParser
-from . import errors
-from .base import BaseClient
-from .models import RunCreate, RunCreateStateless
-from .transport import ids_from_location, transport_error
+from bbot_tui.api import errors
+from bbot_tui.api.base import BaseClient
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.api.models import RunCreate, RunCreateStateless
+from bbot_tui.api.sse import SSEParser
+from bbot_tui.api.transport import ids_from_location, transport_error
 
 __all__ = ["StreamResponse", "StreamsMixin"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .base import BaseClient
-from .models import Thread, ThreadState
-from .transport import Page
+from bbot_tui.api.base import BaseClient
+from bbot_tui.api.models import Thread, ThreadState
+from bbot_tui.api.transport import Page
 
 __all__ = ["ThreadsMixin"]
 

@@ -16,7 +16,7 @@ from typing import Generic, Literal, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from . import errors
+from bbot_tui.api import errors
 
 __all__ = [
     "API_KEY_HEADER",

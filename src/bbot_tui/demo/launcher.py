@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from bbot_tui.demo.server import LocalServer, ServerStartError, check_installed, start_demo_server
 
 if TYPE_CHECKING:
-    from bbot_tui.app import BbotApp
-
+    from bbot_tui.tui.app import BbotApp
 __all__ = ["INSTALL_HINT", "demo_server", "first_assistant_id", "make_demo_app", "run_demo"]
 
 INSTALL_HINT = (
@@ -161,8 +160,8 @@ def make_demo_app(url: str) -> BbotApp:
     Returns:
         The app, not yet running, opening on the demo chat.
     """
-    from bbot_tui.app import DEMO_PROFILE, make_app
-    from bbot_tui.settings import Profile
+    from bbot_tui.config.settings import Profile
+    from bbot_tui.tui.app import DEMO_PROFILE, make_app
 
     profile = Profile(name=DEMO_PROFILE, base_url=url, last_assistant_id=first_assistant_id(url))
     return make_app(None, launch_profile=profile, persist=False)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api.models import RunCreate, RunCreateStateless
-from .transcript import user_message
+from bbot_tui.api.models import RunCreate, RunCreateStateless
+from bbot_tui.stream.transcript import user_message
 
 __all__ = ["input_message_id", "with_input_message_id"]
 

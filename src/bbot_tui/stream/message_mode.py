@@ -12,9 +12,9 @@ import contextlib
 import json
 from typing import Any
 
-from .events import StreamEvent
-from .reducer_base import ReducerBase
-from .transcript import Message, ToolCall, content_text, role_of
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.stream.reducer_base import ReducerBase
+from bbot_tui.stream.transcript import Message, ToolCall, content_text, role_of
 
 __all__ = ["MessageModes"]
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .events import StreamEvent
-from .message_mode import MessageModes
-from .transcript import Message, role_of
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.stream.message_mode import MessageModes
+from bbot_tui.stream.transcript import Message, role_of
 
 __all__ = ["Reducer"]
 

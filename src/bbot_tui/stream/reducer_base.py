@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .transcript import (
+from bbot_tui.stream.transcript import (
     Message,
     NodeStep,
     PendingInterrupt,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .events import StreamEvent
+from bbot_tui.api.events import StreamEvent
 
 __all__ = ["Deduplicator", "parse_event_id", "step_back"]
 

@@ -1,0 +1,50 @@
+"""``bbot-tui doctor``: print :func:`bbot_tui.session.doctor.run_checks` as ✓/✗ lines (or JSON).
+
+Exit 0 when no check failed, 1 otherwise (warnings, marked ``!``, do not fail).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, Output, UsageError, resolve_connection
+from bbot_tui.config.security import mask_key
+from bbot_tui.session.doctor import run_checks
+from bbot_tui.text import one_line
+
+__all__ = ["doctor_command"]
+
+_MARK = {True: "✓", False: "✗", None: "!"}
+
+
+async def doctor_command(args: argparse.Namespace, output: Output) -> int:
+    """Check the connection to a server step by step."""
+    try:
+        conn = resolve_connection(args.url, args.api_key, args.profile, output)
+        url, headers, insecure = conn.base_url, conn.extra_headers, conn.allow_insecure
+        key = conn.api_key.get_secret_value() if conn.api_key is not None else None
+    except UsageError:
+        if args.url is None:
+            raise
+        # a malformed URL or key given on the command line: the checks explain it
+        url, key, headers, insecure = args.url, args.api_key, {}, False
+    if not args.json:
+        output.note(f"checking {one_line(url, 200)} (key: {mask_key(key)})")
+    checks = await run_checks(url, key, headers, allow_insecure=insecure)
+    if args.json:
+        output.json(
+            {
+                "ok": checks.ok,
+                "base_url": checks.base_url,
+                "assistants_path": checks.assistants_path,
+                "checks": [asdict(c) for c in checks],
+            }
+        )
+    else:
+        for check in checks:
+            output.line(f"{_MARK[check.ok]} {check.name}: {check.detail}")
+            if check.fix and check.ok is not True:
+                output.line(f"    fix: {check.fix}")
+        output.line("all checks passed" if checks.ok else "some checks failed")
+    return EXIT_OK if checks.ok else EXIT_ERROR

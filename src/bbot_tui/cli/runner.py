@@ -1,0 +1,414 @@
+"""``bbot-tui run`` and ``bbot-tui join``: stream a run to stdout, exit with its outcome.
+
+Exit codes: 0 finished, 3 stopped at an interrupt or breakpoint (the pending interrupts and the
+command that goes on are printed), 1 run or server error, 2 bad usage (nothing sent), 130
+Ctrl+C (the run is cancelled on the server unless ``--detach``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shlex
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bbot_tui.api import errors
+from bbot_tui.api.client import AgentClient
+from bbot_tui.api.models import Assistant, RunCreate
+from bbot_tui.cli.common import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STOPPED,
+    UUID_RE,
+    Connection,
+    Output,
+    UsageError,
+    make_client,
+    resolve_connection,
+    search_assistants,
+)
+from bbot_tui.cli.options import RunRequest, build_run_request
+from bbot_tui.cli.printer import TextPrinter, summary
+from bbot_tui.cli.record import Recorder
+from bbot_tui.session.run import RunSession, SessionUpdate
+from bbot_tui.text import one_line, sanitize
+
+__all__ = ["join_command", "run_command"]
+
+_QUIET_PHASES = {"posting", "streaming", "reconciling", "done", "joining"}
+CANCEL_CONFIRM_SECONDS = 15.0
+"""How long Ctrl+C waits for the server to confirm the run stopped."""
+
+
+def _cmd(*parts: str) -> str:
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _conn_flags(conn: Connection) -> list[str]:
+    if conn.explicit_url:
+        return ["--url", conn.base_url]
+    if conn.source not in ("command line", "environment"):
+        return ["--profile", conn.source]
+    return []
+
+
+async def resolve_assistant(
+    client: AgentClient, name: str, *, search: bool, auto: bool
+) -> Assistant | None:
+    """The assistant a run names: by id, or (when ``search``) a graph's default assistant."""
+    try:
+        if UUID_RE.match(name):
+            return await client.get_assistant(name)
+        if not search:
+            return None
+        page = await search_assistants(client, auto=auto, graph_id=name, limit=20)
+    except (errors.HttpError, errors.ProtocolError):
+        return None
+    system = [a for a in page.items if (a.metadata or {}).get("created_by") == "system"]
+    return (system or page.items or [None])[0]
+
+
+async def check_breakpoints(
+    client: AgentClient, assistant: Assistant | None, req: RunRequest
+) -> None:
+    """Reject ``--interrupt-before/after`` node names the assistant's graph does not have."""
+    if assistant is None:
+        return
+    wanted = {
+        "--interrupt-before": req.body.interrupt_before,
+        "--interrupt-after": req.body.interrupt_after,
+    }
+    if not any(isinstance(v, list) for v in wanted.values()):
+        return
+    try:
+        graph = await client.get_graph(assistant.assistant_id, xray=True)
+    except (errors.HttpError, errors.ProtocolError):
+        return
+    nodes = graph.node_names()
+    known = set(nodes) | {n.rsplit(":", 1)[-1] for n in nodes}
+    for flag, value in wanted.items():
+        if not isinstance(value, list):
+            continue
+        unknown = [n for n in value if n not in known]
+        if unknown:
+            listed = ", ".join(one_line(n, 60) for n in nodes) or "(none)"
+            bad = ", ".join(repr(one_line(n, 60)) for n in unknown)
+            raise UsageError(f"{flag}: unknown node {bad}; the graph's nodes are: {listed}")
+
+
+async def baseline_ids(client: AgentClient, thread_id: str, run_id: str | None = None) -> set[str]:
+    """Ids of the messages the thread had before the run (or now, without a run id)."""
+    with contextlib.suppress(errors.NotFound, errors.Unprocessable):
+        if run_id is not None:
+            history = await client.get_history(thread_id, limit=100, metadata={"run_id": run_id})
+            if history:
+                oldest = history[-1]
+                parent = oldest.parent_checkpoint_id or (
+                    oldest.parent_checkpoint.checkpoint_id if oldest.parent_checkpoint else None
+                )
+                if (oldest.metadata or {}).get("source") == "input" or not parent:
+                    return {str(m.get("id")) for m in oldest.messages if m.get("id")}
+                state = await client.get_state(thread_id, checkpoint_id=parent)
+                return {str(m.get("id")) for m in state.messages if m.get("id")}
+        state = await client.get_state(thread_id)
+        return {str(m.get("id")) for m in state.messages if m.get("id")}
+    return set()
+
+
+class _Follower:
+    """Consumes a session's updates: prints them, records them, ends with the outcome."""
+
+    def __init__(
+        self,
+        output: Output,
+        conn: Connection,
+        session: RunSession,
+        *,
+        json_mode: bool,
+        assistant: str | None,
+        baseline: set[str],
+        skip_texts: set[str],
+        recorder: Recorder | None = None,
+        detach: bool = False,
+    ) -> None:
+        self.output = output
+        self.conn = conn
+        self.session = session
+        self.json_mode = json_mode
+        self.assistant = assistant
+        self.recorder = recorder
+        self.detach = detach
+        self.printer = (
+            None
+            if json_mode
+            else TextPrinter(
+                output, session.transcript, baseline_ids=baseline, skip_texts=skip_texts
+            )
+        )
+        self._announced = False
+
+    def announce(self, thread_id: str | None, run_id: str | None) -> None:
+        """Say which run this is (stderr), once."""
+        if run_id and not self._announced and not self.json_mode:
+            self._announced = True
+            where = f"thread {thread_id} · " if thread_id else "stateless · "
+            self.output.note(f"▶ {where}run {run_id}")
+
+    def on_update(self, update: SessionUpdate) -> None:
+        """Print and record one update."""
+        if self.recorder is not None and update.events:
+            self.recorder.events(update.events)
+        if self.json_mode:
+            for event in update.events:
+                self.output.json(event.to_json())
+        else:
+            assert self.printer is not None
+            self.announce(self.session.thread_id, self.session.run_id)
+            if update.events:
+                self.printer.update()
+            if update.notice and update.phase not in _QUIET_PHASES:
+                self.printer.newline()
+                self.output.note(f"… {sanitize(update.notice)}")
+
+    async def follow(self, updates: AsyncIterator[SessionUpdate]) -> int:
+        """Consume the updates; Ctrl+C cancels the run (unless detached)."""
+        try:
+            async for update in updates:
+                self.on_update(update)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return await self.interrupted()
+        return await self.finish()
+
+    def continue_command(self) -> str | None:
+        """The exact command that goes on from the stop, if the run stopped."""
+        t = self.session.transcript
+        thread_id = self.session.thread_id
+        if t.stop not in ("question", "breakpoint") or not thread_id or not self.assistant:
+            return None
+        parts = ["bbot-tui", "run", *_conn_flags(self.conn)]
+        parts += ["--thread", thread_id, "--assistant", self.assistant]
+        if t.stop == "question":
+            if len(t.interrupts) > 1 and all(p.id for p in t.interrupts):
+                for pending in t.interrupts:
+                    parts += ["--resume-id", f"{pending.id}=<JSON>"]
+            else:
+                parts += ["--resume", "<JSON>"]
+        return _cmd(*parts)
+
+    async def finish(self) -> int:
+        """Print the end of the run and return the exit code."""
+        session = self.session
+        outcome = session.outcome
+        t = session.transcript
+        command = self.continue_command()
+        if self.recorder is not None:
+            if session.thread_id:
+                with contextlib.suppress(errors.ApiError):
+                    state = await session.client.get_state(session.thread_id, subgraphs=True)
+                    self.recorder.state(state)
+            self.recorder.summary(self._summary(outcome.status, command))
+        if self.json_mode:
+            self.output.json(self._summary(outcome.status, command))
+        else:
+            assert self.printer is not None
+            self.announce(session.thread_id, session.run_id)
+            self.printer.update(final=True)
+            if t.stop == "question":
+                self.printer.interrupts()
+                self.output.line(f"to answer: {command}")
+            elif t.stop == "breakpoint":
+                nodes = ", ".join(one_line(n, 60) for n in t.next_nodes) or "(unknown)"
+                self.output.line(f"⏸ stopped at a breakpoint; next: {nodes}")
+                self.output.line(f"to continue: {command}")
+            elif outcome.status == "error":
+                self.output.note(f"✗ run failed: {sanitize(outcome.error or 'error')}")
+            elif outcome.status == "cancelled":
+                self.output.note("✗ the run was cancelled on the server")
+        if outcome.status == "interrupted":
+            return EXIT_STOPPED
+        return EXIT_OK if outcome.status == "success" else EXIT_ERROR
+
+    def _summary(self, status: str, command: str | None) -> dict[str, Any]:
+        s = self.session
+        return summary(
+            s.transcript,
+            status,
+            thread_id=s.thread_id,
+            run_id=s.run_id,
+            error=s.outcome.error if status == "error" else None,
+            continue_command=command,
+        )
+
+    async def interrupted(self) -> int:
+        """Ctrl+C: cancel the run on the server (or leave it going with ``--detach``)."""
+        session = self.session
+        if self.printer is not None:
+            self.printer.newline()
+        thread_id, run_id = session.thread_id, session.run_id
+        if thread_id and run_id and self.detach:
+            self.output.note(f"left the run going; to follow it: {self._join_hint()}")
+        elif thread_id and run_id:
+            self.output.note("cancelling the run on the server…")
+            try:
+                await asyncio.wait_for(self._cancel(thread_id, run_id), CANCEL_CONFIRM_SECONDS)
+                self.output.note(f"cancelled run {run_id} (thread {thread_id})")
+            except (errors.ApiError, TimeoutError) as exc:
+                self.output.note(f"could not confirm the cancel: {exc}")
+        elif run_id is None:
+            self.output.note("interrupted before the run was known to start")
+        if self.json_mode or self.recorder is not None:
+            line = self._summary("cancelled", None)
+            if self.recorder is not None:
+                self.recorder.summary(line)
+            if self.json_mode:
+                self.output.json(line)
+        return EXIT_INTERRUPTED
+
+    async def _cancel(self, thread_id: str, run_id: str) -> None:
+        await self.session.cancel()
+        delay = 0.05
+        while True:
+            run = await self.session.client.get_run(thread_id, run_id)
+            if not run.active:
+                return
+            await asyncio.sleep(delay)
+            delay = min(0.5, delay * 2)
+
+    def _join_hint(self) -> str:
+        s = self.session
+        return _cmd("bbot-tui", "join", *_conn_flags(self.conn), s.thread_id or "", s.run_id or "")
+
+
+async def run_command(args: argparse.Namespace, output: Output) -> int:
+    """``bbot-tui run``: validate, start the run, stream it, exit with its outcome."""
+    req = build_run_request(args)
+    conn = resolve_connection(args.url, args.api_key, args.profile, output)
+    async with make_client(conn) as client:
+        wants_graph = any(
+            isinstance(v, list) for v in (req.body.interrupt_before, req.body.interrupt_after)
+        )
+        assistant = await resolve_assistant(
+            client, args.assistant, search=wants_graph, auto=conn.assistants_path == "auto"
+        )
+        if assistant is not None and assistant.entity_id:
+            req = req.with_configurable("entity_id", assistant.entity_id)
+        await check_breakpoints(client, assistant, req)
+        thread_id: str | None = None
+        baseline: set[str] = set()
+        if not req.stateless:
+            if args.thread:
+                thread_id = args.thread
+                baseline = await baseline_ids(client, thread_id)
+            else:
+                thread_id = (await client.create_thread()).thread_id
+        if args.detach:
+            assert thread_id is not None
+            return await _detach(client, conn, req, thread_id, output, json_mode=args.json)
+        follower = _Follower(
+            output,
+            conn,
+            RunSession(client),
+            json_mode=args.json,
+            assistant=args.assistant,
+            baseline=baseline,
+            skip_texts=req.input_texts,
+            detach=False,
+        )
+        session = follower.session
+        session.on_run = follower.announce
+        if args.wait:
+            await session.wait(req.body, thread_id=thread_id, user_text=req.user_text)
+            return await follower.finish()
+        if args.record:
+            follower.recorder = Recorder(
+                args.record, conn.api_key.get_secret_value() if conn.api_key else None
+            )
+            endpoint = (
+                f"POST /threads/{thread_id}/runs/stream" if thread_id else "POST /runs/stream"
+            )
+            follower.recorder.request(
+                endpoint,
+                conn.base_url,
+                req.body.to_body(),
+                user_text=req.user_text,
+                baseline=baseline,
+            )
+        try:
+            updates = session.run(req.body, thread_id=thread_id, user_text=req.user_text)
+            return await follower.follow(updates)
+        finally:
+            if follower.recorder is not None:
+                follower.recorder.close()
+
+
+async def _detach(
+    client: AgentClient,
+    conn: Connection,
+    req: RunRequest,
+    thread_id: str,
+    output: Output,
+    *,
+    json_mode: bool,
+) -> int:
+    """Start the run in the background (resumable, so ``join`` can replay it) and return."""
+    body = req.body
+    if "stream_resumable" not in body.model_fields_set:
+        body = RunCreate.model_validate({**body.to_body(), "stream_resumable": True})
+    assert isinstance(body, RunCreate)
+    run = await client.create_run(thread_id, body)
+    join = _cmd("bbot-tui", "join", *_conn_flags(conn), thread_id, run.run_id)
+    if json_mode:
+        line = {
+            "type": "summary",
+            "thread_id": thread_id,
+            "run_id": run.run_id,
+            "status": run.status,
+            "interrupts": [],
+            "messages": [],
+            "timing": {},
+            "continue": join,
+        }
+        output.json(line)
+    else:
+        output.line(f"▶ run {run.run_id} started on thread {thread_id} ({run.status}); detached")
+        output.line(f"to follow it: {join}")
+    return EXIT_OK
+
+
+async def join_command(args: argparse.Namespace, output: Output) -> int:
+    """``bbot-tui join THREAD [RUN]``: follow a live run with the same output as ``run``."""
+    conn = resolve_connection(args.url, args.api_key, args.profile, output)
+    async with make_client(conn) as client:
+        thread_id: str = args.thread
+        run_id: str | None = args.run
+        if run_id is None:
+            runs = await client.list_runs(thread_id, limit=50)
+            active = [r for r in runs if r.active]
+            if not active:
+                latest = f" (latest: {runs[0].run_id}, {runs[0].status})" if runs else ""
+                output.note(f"no pending or running run on thread {thread_id}{latest}")
+                output.note("  hint: pass RUN to replay a finished resumable run")
+                return EXIT_ERROR
+            run_id = active[0].run_id
+        run = await client.get_run(thread_id, run_id)
+        baseline = await baseline_ids(client, thread_id, run_id)
+        follower = _Follower(
+            output,
+            conn,
+            RunSession(client),
+            json_mode=args.json,
+            assistant=run.assistant_id,
+            baseline=baseline,
+            skip_texts=set(),
+            detach=args.detach,
+        )
+        follower.announce(thread_id, run_id)
+        last = args.last_event_id if args.last_event_id is not None else "-1"
+        updates = follower.session.join(thread_id, run_id, last_event_id=last)
+        return await follower.follow(updates)

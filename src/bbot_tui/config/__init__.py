@@ -1,0 +1,1 @@
+"""Settings, profiles, file locations and secrets: plain data and files, no network."""

@@ -1,0 +1,303 @@
+"""The run flow shared by the TUI and the headless CLI: start, resume, cancel, rejoin.
+
+A :class:`RunSession` drives one thread's runs through the connection state machine of
+RELIABILITY §7.1 and yields :class:`SessionUpdate` batches while a run streams::
+
+    POSTING --error before headers--> FINDING (runs by metadata.client_request_id)
+            --found--> JOINING(-1) --not found--> re-POST (at most twice)
+    STREAMING --transport error--> BACKOFF -> JOINING(cursor stepped back)
+              --clean EOF--> CHECKING (GET run): pending|running -> JOINING;
+                             interrupted -> stopped; 404 -> rolled back;
+                             finished -> DRAIN (one rejoin) -> RECONCILE
+              --no real event for `watchdog` s--> poll the run, say so
+    RECONCILE: GET /threads/{t}/state replaces the streamed preview (after a cancel, the
+               preview the state lacks stays, flagged unsaved).
+
+The flow is split by concern: this module starts, joins, waits for and cancels runs;
+:mod:`bbot_tui.session.streamer` reads streams (watchdog, rejoin, drain);
+:mod:`bbot_tui.session.core` holds the result types, the retry policy, run lookup,
+reconciliation with the thread state and the classification of a stop.
+
+Nothing here imports Textual; the TUI runs it in a worker, the CLI in ``asyncio.run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from bbot_tui.api import errors
+from bbot_tui.api.client import AgentClient
+from bbot_tui.api.models import Command, RunCreate, RunCreateStateless, ThreadState
+from bbot_tui.session.core import (
+    MAX_POSTS,
+    RETRYABLE,
+    RunOutcome,
+    SessionUpdate,
+    backoff,
+    retry_delay,
+)
+from bbot_tui.session.streamer import StreamMachine
+from bbot_tui.stream.inputs import with_input_message_id
+from bbot_tui.stream.reducer import Reducer
+from bbot_tui.stream.rejoin import Deduplicator
+from bbot_tui.stream.transcript import Transcript
+
+__all__ = ["RunOutcome", "RunSession", "SessionUpdate", "build_command"]
+
+
+def build_command(
+    *,
+    resume: Any = None,
+    resume_map: dict[str, Any] | None = None,
+    update: Any = None,
+    goto: Any = None,
+    has_resume: bool = False,
+) -> Command:
+    """Build a validated ``command``.
+
+    Args:
+        resume: one answer for the pending interrupt (used when ``has_resume``).
+        resume_map: answers by interrupt id (several pending interrupts at once).
+        update: a state update applied first.
+        goto: node name(s) or Send(s).
+        has_resume: whether ``resume`` was given (``None`` is a valid answer).
+    """
+    fields: dict[str, Any] = {}
+    if resume_map:
+        fields["resume"] = dict(resume_map)
+    elif has_resume:
+        fields["resume"] = resume
+    if update is not None:
+        fields["update"] = update
+    if goto is not None:
+        fields["goto"] = goto
+    return Command.model_validate(fields)
+
+
+class RunSession(StreamMachine):
+    """Runs on one server through one client, with an evolving transcript.
+
+    Args:
+        client: the profile's client.
+        transcript: the transcript to fill (a new one by default).
+        watchdog: seconds without a real event before the run's status is polled (a run
+            that is over while its stream stays open is then no longer read).
+        rejoin_budget: seconds to keep trying to rejoin while the run is still going.
+        stall_limit: seconds without a real event after which the connection is closed and
+            rejoined (a stream of heartbeats or dribbled bytes never trips the read
+            timeout); None never does.
+        on_run: called with ``(thread_id, run_id)`` as soon as a run is known, and with
+            ``(thread_id, None)`` when it ended (the TUI persists it to rejoin after a
+            restart).
+    """
+
+    def __init__(
+        self,
+        client: AgentClient,
+        transcript: Transcript | None = None,
+        *,
+        watchdog: float = 60.0,
+        rejoin_budget: float = 120.0,
+        on_run: Callable[[str | None, str | None], None] | None = None,
+        stall_limit: float | None = None,
+    ) -> None:
+        self.client = client
+        self.reducer = Reducer(transcript)
+        self.watchdog = watchdog
+        self.rejoin_budget = rejoin_budget
+        self.stall_limit = stall_limit
+        self.on_run = on_run
+        self.outcome = RunOutcome()
+        self.thread_id: str | None = None
+        self.run_id: str | None = None
+        self._cancel_requested: str | None = None
+        self._preview = True  # False once a size cap stopped the live preview
+        self.last_state: ThreadState | None = None
+        """The thread state read at the last stop (the TUI shows it at a breakpoint)."""
+
+    # --- opening a thread ---------------------------------------------------------------
+
+    async def load_thread(self, thread_id: str) -> ThreadState:
+        """Show a thread's stored messages and pending interrupts."""
+        state = await self.client.get_state(thread_id)
+        self.thread_id = thread_id
+        self.reducer.load_messages(state.messages)
+        self.reducer.reconcile(state.messages)
+        self._apply_stop(state, run_status=None)
+        return state
+
+    # --- starting runs ------------------------------------------------------------------
+
+    def run(
+        self,
+        body: RunCreate | RunCreateStateless,
+        *,
+        thread_id: str | None,
+        user_text: str | None = None,
+    ) -> AsyncIterator[SessionUpdate]:
+        """Stream a run on ``thread_id`` (or stateless when None).
+
+        Runs on a thread are made resumable (``stream_resumable``, ``on_disconnect=continue``)
+        unless the caller set those, and tagged with ``metadata.client_request_id`` so a POST
+        that fails before its answer is looked up instead of sent twice.
+        """
+        if isinstance(body, RunCreate) or thread_id is not None:
+            updates: dict[str, Any] = {}
+            if "stream_resumable" not in body.model_fields_set:
+                updates["stream_resumable"] = True
+            if "on_disconnect" not in body.model_fields_set:
+                updates["on_disconnect"] = "continue"  # a dropped stream must not stop the run
+            metadata = dict(body.metadata or {})
+            metadata.setdefault("client_request_id", uuid.uuid4().hex)
+            updates["metadata"] = metadata
+            body = body.model_copy(update=updates)
+            body.__pydantic_fields_set__.update(updates)
+        if user_text:
+            body, message_id = with_input_message_id(body, user_text)
+            self.transcript.add_user_message(user_text, message_id)
+        return self._run(body, thread_id)
+
+    def join(
+        self, thread_id: str, run_id: str, *, last_event_id: str | None = "-1"
+    ) -> AsyncIterator[SessionUpdate]:
+        """Follow a run that is already going (replaying from ``last_event_id``)."""
+        return self._join(thread_id, run_id, last_event_id)
+
+    async def wait(
+        self,
+        body: RunCreate | RunCreateStateless,
+        *,
+        thread_id: str | None,
+        user_text: str | None = None,
+    ) -> RunOutcome:
+        """Run with the wait endpoint and fill the transcript from the final state."""
+        if user_text:
+            body, message_id = with_input_message_id(body, user_text)
+            self.transcript.add_user_message(user_text, message_id)
+        self.reducer.begin_run()
+        result = await self.client.wait_run(thread_id, body)
+        self.thread_id = result.thread_id or thread_id
+        self.run_id = result.run_id
+        t = self.transcript
+        t.run_id, t.thread_id = self.run_id, self.thread_id
+        if result.error is not None:
+            t.error = {"error": result.error.error, "message": result.error.detail}
+            t.stop = "error"
+            t.new_message(None, "error").set_text(str(result.error))
+        values = result.values if isinstance(result.values, dict) else {}
+        if isinstance(values.get("messages"), list):
+            self.reducer.reconcile(values["messages"])
+        if result.interrupts:
+            self.reducer._interrupts(result.interrupts, ())
+        if self.thread_id and isinstance(body, RunCreate):
+            with contextlib.suppress(errors.ApiError):
+                await self._reconcile(self.thread_id, run_status=None)
+        self.reducer.end_run(time.monotonic())
+        return self._finish()
+
+    async def cancel(self, *, action: Literal["interrupt", "rollback"] = "interrupt") -> bool:
+        """Stop the current run on the server (a 404 means it had already stopped)."""
+        if not (self.thread_id and self.run_id):
+            return False
+        self._cancel_requested = action
+        return await self.client.cancel_run(self.thread_id, self.run_id, action=action)
+
+    # --- the state machine ------------------------------------------------------------
+
+    async def _run(
+        self, body: RunCreate | RunCreateStateless, thread_id: str | None
+    ) -> AsyncIterator[SessionUpdate]:
+        self._start(RunOutcome(thread_id=thread_id))
+        self.thread_id, self.run_id = thread_id, None
+        dedup = Deduplicator()
+        resumable = bool(getattr(body, "stream_resumable", False)) and thread_id is not None
+        yield SessionUpdate([], "starting the run…", "posting")
+        posts = 0
+        while True:
+            posts += 1
+            stream_ctx = (
+                self.client.stream_run(thread_id, body)
+                if thread_id is not None and isinstance(body, RunCreate)
+                else self.client.stream_stateless(body)  # type: ignore[arg-type]
+            )
+            try:
+                async for update in self._consume(stream_ctx, dedup, rejoin=False):
+                    yield update
+                break
+            except errors.StreamTooLarge as exc:
+                if thread_id is None or self.run_id is None:
+                    raise
+                self._stop_preview(exc)
+                break
+            except RETRYABLE as exc:
+                if isinstance(exc, errors.ConnectFailed) or self.run_id is not None:
+                    if thread_id is None and self.run_id is not None:
+                        raise errors.ConnectionDropped(
+                            f"{exc.message}; a stateless run cannot be rejoined",
+                            hint="events may be lost; the run goes on on the server",
+                        ) from None
+                    if self.run_id is not None:
+                        break  # the stream had started: rejoin (or follow, if not resumable)
+                    raise  # nothing answered: no run was created
+                if isinstance(exc, errors.RateLimited):
+                    if posts >= MAX_POSTS:
+                        raise
+                    delay = retry_delay(exc, posts)
+                    yield SessionUpdate(
+                        [], f"rate limited (HTTP 429); retrying in {delay:.0f} s…", "posting"
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                if thread_id is None:
+                    raise
+                # the POST failed before its answer: the run may exist anyway
+                yield SessionUpdate([], f"{exc.message}; looking the run up…", "finding")
+                found = await self._find_run(thread_id, body.metadata or {})
+                if found is not None:
+                    self._set_run(thread_id, found.run_id)
+                    break
+                if posts >= MAX_POSTS:
+                    raise
+                yield SessionUpdate(
+                    [],
+                    f"no run was created; sending it again ({posts + 1}/{MAX_POSTS})…",
+                    "posting",
+                )
+                await asyncio.sleep(backoff(posts))
+        if self.run_id is not None and thread_id is not None:
+            async for update in self._after_stream(thread_id, dedup, resumable):
+                yield update
+        else:
+            self.reducer.end_run(time.monotonic())
+            self._finish()
+            yield SessionUpdate([], None, "done")
+
+    async def _join(
+        self, thread_id: str, run_id: str, last_event_id: str | None
+    ) -> AsyncIterator[SessionUpdate]:
+        self._start(RunOutcome(thread_id=thread_id, run_id=run_id))
+        self._set_run(thread_id, run_id)
+        dedup = Deduplicator()
+        dedup.last_id = None if last_event_id in (None, "-1") else last_event_id
+        yield SessionUpdate([], "joining the run…", "joining")
+        ctx = self.client.join_stream(thread_id, run_id, last_event_id=last_event_id)
+        try:
+            async for update in self._consume(ctx, dedup, rejoin=False):
+                yield update
+        except errors.StreamTooLarge as exc:
+            self._stop_preview(exc)
+        except RETRYABLE:
+            pass  # the state machine below rejoins
+        async for update in self._after_stream(thread_id, dedup, resumable=True):
+            yield update
+
+    def _start(self, outcome: RunOutcome) -> None:
+        self.reducer.begin_run()
+        self.outcome = outcome
+        self._cancel_requested = None
+        self._preview = True

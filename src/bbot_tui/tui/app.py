@@ -1,0 +1,424 @@
+"""The Textual app: settings, the active profile's client, the theme, and the screens.
+
+:func:`make_app` builds the app for the CLI and the tests; :func:`run_tui` runs it (``bbot-tui``
+and ``bbot-tui tui``). Startup is kept fast: this module imports no pydantic or httpx code. The
+first frame (the main screen with a focused composer) is drawn first; the settings are loaded,
+the command-line and environment overrides applied and the client created right after, in a
+worker. One :class:`~bbot_tui.api.client.AgentClient` lives per profile; it is closed when the
+profile changes and when the app exits.
+
+Security: log redaction is installed at startup, every untrusted string is sanitized before it is
+drawn or notified, and the crash screen prints no local variables (the key also only ever lives
+in a ``SecretStr``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from bbot_tui.text import one_line
+from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from bbot_tui.api.client import AgentClient
+    from bbot_tui.config.settings import Profile, Settings
+__all__ = ["DEMO_PROFILE", "BbotApp", "ClientFactory", "make_app", "run_tui"]
+
+ClientFactory = Callable[["Profile"], "AgentClient"]
+"""Builds the client of a profile (tests pass one with a custom transport)."""
+
+DEMO_PROFILE = "(demo)"
+"""The one-launch profile of ``bbot-tui demo`` (never saved)."""
+
+_SHEETS = (
+    "app.tcss",
+    "main.tcss",
+    "message_view.tcss",
+    "interrupt_card.tcss",
+    "run_options.tcss",
+    "history.tcss",
+)
+"""App-wide and main-screen sheets, then the widgets' and other screens' sheets (those present).
+
+The main screen is the app's default screen, whose own ``CSS_PATH`` Textual does not load."""
+
+NOTICE_TIMEOUT = 30.0
+"""Seconds a settings warning stays on screen (it also stays in the status bar)."""
+
+
+def default_client(profile: Profile) -> AgentClient:
+    """The client of a profile, as the CLI uses it.
+
+    Args:
+        profile: The profile.
+
+    Returns:
+        A new client (the caller closes it).
+
+    Raises:
+        ConfigError: a bad URL or key, or a key over plain http to a remote host.
+    """
+    from bbot_tui.api.client import AgentClient
+
+    path = "assistants" if profile.assistants_path == "auto" else profile.assistants_path
+    return AgentClient(
+        profile.base_url,
+        api_key=profile.api_key,
+        extra_headers=profile.extra_headers,
+        assistants_path=path,
+        allow_insecure=profile.allow_insecure_http,
+    )
+
+
+class BbotApp(App[int]):
+    """bbot-tui: a terminal chat client for B-Bot and any LangGraph Agent Server."""
+
+    TITLE = "bbot-tui"
+    CSS_PATH = [
+        path
+        for path in map(stylesheet, _SHEETS)
+        if path.name in ("app.tcss", "main.tcss") or path.exists()
+    ]
+    BINDINGS = [
+        Binding("f3", "connection", "Connection", tooltip="Server profiles and API key"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        client_factory: ClientFactory | None = None,
+        warnings: Iterable[str] = (),
+        backup_path: Path | None = None,
+        settings_path: Path | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        profile: str | None = None,
+        ephemeral_profiles: Iterable[str] = (),
+        read_env: bool = False,
+        persist: bool = True,
+        launch_profile: Profile | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings: Settings | None = settings
+        """The settings (None until loaded at startup)."""
+        self.client_factory: ClientFactory = client_factory or default_client
+        self.settings_path = settings_path
+        self.persist = persist
+        self._warnings = list(warnings)
+        self._backup_path = backup_path
+        self._overrides = (url, api_key, profile, read_env)
+        self._ephemeral = set(ephemeral_profiles) | {DEMO_PROFILE}
+        self._launch_profile = launch_profile
+        if launch_profile is not None:
+            self._ephemeral.add(launch_profile.name)
+        self._disk_active: str | None = settings.active_profile if settings else None
+        self._client: AgentClient | None = None
+        self._client_profile: str | None = None
+        self.ready = asyncio.Event()
+        """Set once the settings are loaded and the first profile (if any) is active."""
+
+    # --- screens -------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The main screen is the app's base screen."""
+        return MainScreen(id="main")
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The main screen (at the bottom of the stack)."""
+        return self.screen_stack[0]  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        """Load the settings right after the first frame."""
+        # after the refresh: the worker's imports (pydantic, httpx) would delay the first frame
+        self.call_after_refresh(self._startup)
+
+    # --- settings ----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="startup", exit_on_error=False)
+    async def _startup(self) -> None:
+        from bbot_tui.config.security import install_log_redaction
+
+        install_log_redaction()
+        if self.settings is None:
+            from bbot_tui.config.settings import load_settings
+
+            result = await asyncio.to_thread(load_settings, self.settings_path)
+            self.settings = result.settings
+            self._warnings += result.warnings
+            self._backup_path = self._backup_path or result.backup_path
+            self._disk_active = self.settings.active_profile
+        self._add_launch_profile()
+        self._apply_overrides()
+        settings = self.settings
+        if settings.theme in self.available_themes and settings.theme != self.theme:
+            self.theme = settings.theme
+        self.main_screen.post_message(SettingsLoaded(list(self._warnings), self._backup_path))
+        for warning in self._warnings:
+            self.notify(
+                one_line(warning, 400),
+                title="Settings",
+                severity="warning",
+                timeout=NOTICE_TIMEOUT,
+                markup=False,
+            )
+        if settings.active() is None:
+            self.action_connection(first_start=True)
+        else:
+            await self.activate_profile(settings.active_profile)
+        self.ready.set()
+
+    def _add_launch_profile(self) -> None:
+        """Make the one-launch profile (the demo's) active; it is never written to disk."""
+        assert self.settings is not None
+        profile = self._launch_profile
+        if profile is not None:
+            self.settings.profiles = {**self.settings.profiles, profile.name: profile}
+            self.settings.active_profile = profile.name
+
+    def _apply_overrides(self) -> None:
+        from bbot_tui.config.settings import apply_env_overrides, read_env_overrides
+
+        assert self.settings is not None
+        url, api_key, profile, read_env = self._overrides
+        source: Any = "command line"
+        if profile is not None:
+            if profile in self.settings.profiles:
+                self.settings.active_profile = profile
+            else:
+                self._warnings.append(f"There is no profile named {one_line(profile, 40)!r}.")
+        if url is None and api_key is None and read_env:
+            url, api_key = read_env_overrides()
+            source = "environment"
+        try:
+            self.settings = apply_env_overrides(self.settings, url, api_key, source=source)
+        except ValueError as exc:
+            self._warnings.append(f"The {source} server override was ignored: {exc}")
+
+    def settings_for_disk(self) -> Settings:
+        """The settings to write: one-launch profiles removed, the saved active profile kept."""
+        assert self.settings is not None
+        settings = self.settings.model_copy(deep=True)
+        settings.profiles = {
+            name: p for name, p in settings.profiles.items() if name not in self._ephemeral
+        }
+        active = self._disk_active if self._disk_active in settings.profiles else None
+        settings.active_profile = active
+        return settings
+
+    def save_settings(self) -> None:
+        """Save the settings in the background (atomic, off the event loop)."""
+        if self.settings is None or not self.persist:
+            return
+        self._save_worker(self.settings_for_disk())
+
+    @work(group="settings", exit_on_error=False)
+    async def _save_worker(self, settings: Settings) -> None:
+        from bbot_tui.config.settings import asave_settings
+
+        await asave_settings(settings, self.settings_path)
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme."""
+        if self.settings is not None and self.settings.theme != theme:
+            self.settings.theme = theme
+            self.save_settings()
+
+    # --- profiles and the client -------------------------------------------------------
+
+    @property
+    def profile(self) -> Profile | None:
+        """The active profile."""
+        return self.settings.active() if self.settings is not None else None
+
+    @property
+    def client(self) -> AgentClient:
+        """The active profile's client (created on first use).
+
+        Raises:
+            ConfigError: there is no active profile, or it cannot make a client.
+        """
+        profile = self.profile
+        if profile is None:
+            from bbot_tui.api.errors import ConfigError
+
+            raise ConfigError("no server profile is set up", hint="press F3 to add one")
+        if self._client is None or self._client_profile != profile.name:
+            if self._client is not None:
+                self._close_client(self._client)
+            self._client = self.client_factory(profile)
+            self._client_profile = profile.name
+        return self._client
+
+    def _close_client(self, client: AgentClient) -> None:
+        self.run_worker(client.aclose(), group="close-client", exit_on_error=False)
+
+    async def activate_profile(self, name: str | None, *, remember: bool = False) -> None:
+        """Make a profile active: close the old client and tell the main screen.
+
+        Args:
+            name: The profile's name.
+            remember: Also make it the saved default profile.
+        """
+        assert self.settings is not None
+        if name is None or name not in self.settings.profiles:
+            return
+        if self._client is not None and self._client_profile != name:
+            client, self._client, self._client_profile = self._client, None, None
+            await client.aclose()
+        self.settings.active_profile = name
+        if remember and name not in self._ephemeral:
+            self._disk_active = name
+            self.save_settings()
+        self.main_screen.post_message(ProfileActivated(name))
+
+    def action_connection(self, first_start: bool = False) -> None:
+        """Open the connection screen (profiles, URL, key, test connection)."""
+        from bbot_tui.tui.screens.connection import ConnectionScreen
+
+        if self.settings is None or isinstance(self.screen, ConnectionScreen):
+            return
+        self.push_screen(
+            ConnectionScreen(self.settings, first_start=first_start), self._connection_done
+        )
+
+    @on(ConnectionRequested)
+    def _connection_requested(self, message: ConnectionRequested) -> None:
+        self.action_connection()
+
+    async def _connection_done(self, profile: Profile | None) -> None:
+        if profile is None or self.settings is None:
+            return
+        profiles = dict(self.settings.profiles)
+        profiles[profile.name] = profile
+        self.settings.profiles = profiles
+        if self._client_profile == profile.name and self._client is not None:
+            client, self._client, self._client_profile = self._client, None, None
+            await client.aclose()
+        await self.activate_profile(profile.name, remember=True)
+        self.notify(f"Connected profile {one_line(profile.name, 40)!r}.", markup=False)
+
+    async def on_unmount(self) -> None:
+        """Close the client and write the settings one last time."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+        if self.settings is not None and self.persist:
+            from bbot_tui.config.settings import asave_settings
+
+            try:
+                await asave_settings(self.settings_for_disk(), self.settings_path)
+            except (OSError, ValueError) as exc:
+                self.log.error("settings not saved", one_line(str(exc), 200))
+
+    # --- the command palette and crashes ----------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, then every action of bbot-tui (see :mod:`.screens.palette`).
+
+        Over the main screen: its actions and those of its panes, view and card; over a dialog
+        (run options, connection, history…): that dialog's own bindings.
+        """
+        from bbot_tui.tui.screens.palette import main_commands, screen_binding_commands
+
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Connection…",
+            "Server profiles: URL, API key, test connection (F3)",
+            self.action_connection,
+        )
+        if isinstance(screen, MainScreen):
+            yield from main_commands(screen)
+        else:
+            yield from screen_binding_commands(screen)
+
+    def _fatal_error(self) -> None:
+        """Show a crash without local variables (they could hold request headers).
+
+        Textual's own handler renders ``Traceback(show_locals=True)`` and has no public switch,
+        so this hook is replaced; it only uses the public :meth:`App.panic`.
+        """
+        from rich.traceback import Traceback
+
+        self.bell()
+        self.panic(Traceback(show_locals=False, width=None))
+
+
+def make_app(
+    settings: Settings | None,
+    *,
+    client_factory: ClientFactory | None = None,
+    warnings: Iterable[str] = (),
+    backup_path: Path | None = None,
+    settings_path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    profile: str | None = None,
+    ephemeral_profiles: Iterable[str] = (),
+    read_env: bool = False,
+    persist: bool = True,
+    launch_profile: Profile | None = None,
+) -> BbotApp:
+    """Build the app (the CLI and the tests use this).
+
+    Args:
+        settings: Settings to use; None loads them from disk at startup (after the first frame).
+        client_factory: Builds a profile's client (default: :func:`default_client`).
+        warnings: Settings warnings to show (when ``settings`` were loaded by the caller).
+        backup_path: Where a corrupt settings file was moved (shown with the warnings).
+        settings_path: The settings file (default: :func:`bbot_tui.config.paths.settings_path`).
+        url: A one-launch server URL override (not saved).
+        api_key: A one-launch API key override (not saved).
+        profile: The saved profile to use.
+        ephemeral_profiles: Profile names never written to disk (e.g. the demo's).
+        read_env: Read ``BBOT_URL``/``BBOT_API_KEY`` when no override is given.
+        persist: Save settings changes (False for throwaway runs).
+        launch_profile: A profile made active for this launch only, never saved (the demo's).
+
+    Returns:
+        The app, not yet running.
+    """
+    return BbotApp(
+        settings,
+        client_factory=client_factory,
+        warnings=warnings,
+        backup_path=backup_path,
+        settings_path=settings_path,
+        url=url,
+        api_key=api_key,
+        profile=profile,
+        ephemeral_profiles=ephemeral_profiles,
+        read_env=read_env,
+        persist=persist,
+        launch_profile=launch_profile,
+    )
+
+
+def run_tui(url: str | None = None, api_key: str | None = None, profile: str | None = None) -> int:
+    """Run the TUI until the user quits.
+
+    ``url``/``api_key`` (or ``BBOT_URL``/``BBOT_API_KEY`` when they are None) override the
+    active profile for this launch only; they are never saved.
+
+    Args:
+        url: Server URL override.
+        api_key: API key override.
+        profile: A saved profile to use.
+
+    Returns:
+        The process exit code.
+    """
+    app = make_app(None, url=url, api_key=api_key, profile=profile, read_env=True)
+    app.run()
+    return app.return_code or 0

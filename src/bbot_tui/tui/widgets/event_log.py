@@ -1,0 +1,162 @@
+"""The raw event log: every stream event of the open thread's runs, and its JSON on selection.
+
+The table lists time, event (mode and namespace as sent), namespace, SSE id and size. Selecting
+(or highlighting) a row shows the event's JSON below it: sanitized with
+:func:`bbot_tui.text.sanitize_json_for_display` and drawn as plain text, never markup. Events
+arrive in batches; while the log is hidden they are only buffered (the last :data:`MAX_EVENTS`),
+so a hidden log costs nothing per token.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Static
+
+from bbot_tui.text import one_line, sanitize, sanitize_json_for_display
+
+if TYPE_CHECKING:
+    from bbot_tui.api.events import StreamEvent
+__all__ = ["MAX_EVENTS", "EventLog"]
+
+MAX_EVENTS = 2000
+"""How many events the log keeps (older ones are dropped)."""
+
+MAX_DETAIL_CHARS = 200_000
+"""The JSON detail of one event is cut here (a 10 MB event must not freeze the screen)."""
+
+
+class EventLog(Vertical):
+    """A table of raw events with a JSON detail view."""
+
+    DEFAULT_CSS = """
+    EventLog { height: 1fr; }
+    EventLog > DataTable { height: 2fr; }
+    EventLog > #event-detail { height: 1fr; border-top: solid $primary-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._events: deque[tuple[int, float, StreamEvent]] = deque(maxlen=MAX_EVENTS)
+        self._seq = 0
+        self._shown: deque[int] = deque()
+        self._stale = False
+        self.border_title = "events"
+
+    def compose(self) -> ComposeResult:
+        """The table and the detail pane."""
+        table: DataTable[Any] = DataTable(id="event-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("time", "event", "ns", "id", "size")
+        yield table
+        with VerticalScroll(id="event-detail"):
+            yield Static(Content("Select an event to see its JSON."), id="event-json")
+
+    @property
+    def count(self) -> int:
+        """How many events are kept."""
+        return len(self._events)
+
+    def add_events(self, events: list[StreamEvent]) -> None:
+        """Record a batch of events (one table update per batch, only while visible)."""
+        if not events:
+            return
+        now = time.time()
+        mono = time.monotonic()
+        for event in events:
+            self._seq += 1
+            wall = now - max(0.0, mono - event.received_at)
+            self._events.append((self._seq, wall, event))
+        if not self.display or not self.is_mounted:
+            self._stale = True
+            return
+        if self._stale:
+            self.sync()
+            return
+        count = min(len(events), len(self._events))
+        self._append_rows([self._events[i] for i in range(-count, 0)])
+
+    def clear_events(self) -> None:
+        """Forget every event (a new thread was opened)."""
+        self._events.clear()
+        self._stale = True
+        if self.is_mounted:
+            self.sync()
+
+    def sync(self) -> None:
+        """Rebuild the table from the buffer (after being shown)."""
+        if not self.is_mounted:
+            return
+        table = self.query_one("#event-table", DataTable)
+        table.clear()
+        self._shown.clear()
+        self._stale = False
+        self._append_rows(list(self._events))
+
+    def _append_rows(self, records: list[tuple[int, float, StreamEvent]]) -> None:
+        table = self.query_one("#event-table", DataTable)
+        at_end = table.cursor_row >= table.row_count - 1
+        for seq, wall, event in records:
+            stamp = (
+                time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+            )
+            table.add_row(
+                Text(stamp),
+                Text(one_line(event.event, 40)),
+                Text(one_line("|".join(event.ns), 30)),
+                Text(one_line(event.id or "", 24)),
+                Text(str(event.size), justify="right"),
+                key=str(seq),
+            )
+            self._shown.append(seq)
+        while len(self._shown) > MAX_EVENTS:
+            table.remove_row(str(self._shown.popleft()))
+        if at_end and table.row_count:
+            table.move_cursor(row=table.row_count - 1, animate=False)
+
+    def _find(self, seq: int) -> StreamEvent | None:
+        for item_seq, _wall, event in self._events:
+            if item_seq == seq:
+                return event
+        return None
+
+    @on(DataTable.RowHighlighted, "#event-table")
+    @on(DataTable.RowSelected, "#event-table")
+    def _show_detail(self, message: DataTable.RowHighlighted | DataTable.RowSelected) -> None:
+        message.stop()
+        key = message.row_key.value
+        event = self._find(int(key)) if key is not None else None
+        if event is None:
+            return
+        self.query_one("#event-json", Static).update(Content(render_event_json(event)))
+
+
+def render_event_json(event: StreamEvent) -> str:
+    """The event as indented JSON, sanitized and cut at :data:`MAX_DETAIL_CHARS`.
+
+    Args:
+        event: The event.
+
+    Returns:
+        Text safe to draw (no control sequences).
+    """
+    data = event.to_json()
+    if event.error:
+        data["error"] = event.error
+        data["raw"] = (event.raw or "")[:MAX_DETAIL_CHARS]
+    try:
+        text = json.dumps(
+            sanitize_json_for_display(data), indent=2, ensure_ascii=False, default=str
+        )
+    except (TypeError, ValueError, RecursionError):
+        text = repr(data)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = text[:MAX_DETAIL_CHARS] + f"\n… ({len(text) - MAX_DETAIL_CHARS} more characters)"
+    return sanitize(text)

@@ -1,0 +1,367 @@
+"""The message view's model: every message as a list of blocks with heights, drawn lazily.
+
+A :class:`Entry` stands for one transcript message. Until it comes near the viewport it is not
+even split into blocks; its height is a guess from its text length. Once expanded it is a list
+of :class:`Block` (header, Markdown blocks, tool calls, the streaming cursor, a gap line); a
+block is rendered to cached strips only when it is about to be shown (that is when its guessed
+height becomes its measured height). A streamed answer keeps its finished blocks (they never
+change) and re-renders only its growing tail.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Any, Literal
+
+from bbot_tui.text import sanitize
+from bbot_tui.tui.widgets.markdown_blocks import BlockSplitter, estimate_lines
+
+if TYPE_CHECKING:
+    from textual.strip import Strip
+
+    from bbot_tui.stream.transcript import Message, ToolCall, Transcript
+    from bbot_tui.tui.widgets.mv_render import Painter
+__all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
+
+BlockKind = Literal["header", "md", "text", "tool", "cursor", "gap"]
+
+
+class Block:
+    """One independently rendered piece of a message.
+
+    Attributes:
+        kind: what it is (decides how it is drawn and guessed).
+        text: its sanitized source text (Markdown for ``md``).
+        gap: blank lines drawn above it.
+        lines: its height in lines without the gap (guessed until measured).
+        measured: ``lines`` is exact for the current width.
+        strips: the rendered lines, or None (not rendered yet, or evicted).
+        live: it is the growing block of a streaming answer (drawn cheaply).
+        in_code: a live block inside an unclosed code fence.
+        style: the palette style of ``text``/``header`` blocks.
+        detail: the dim detail text of a header.
+        tool: the tool call data ``(name, args, result, failed, collapsed)`` of a ``tool`` block.
+        cheap: its strips were drawn with the live (cheap) renderer.
+        sized: ``lines`` comes from an earlier measurement at this width (a good guess).
+        cache: per-block scratch space of the live renderer.
+    """
+
+    __slots__ = (
+        "cache",
+        "cheap",
+        "detail",
+        "gap",
+        "in_code",
+        "kind",
+        "lines",
+        "live",
+        "measured",
+        "sized",
+        "strips",
+        "style",
+        "text",
+        "tool",
+    )
+
+    def __init__(self, kind: BlockKind, text: str = "", *, style: str = "", gap: int = 0) -> None:
+        self.kind: BlockKind = kind
+        self.text = text
+        self.gap = gap
+        self.lines = 1
+        self.measured = False
+        self.sized = False
+        self.strips: list[Strip] | None = None
+        self.live = False
+        self.in_code = False
+        self.style = style
+        self.detail = ""
+        self.tool: tuple[str, str, str | None, bool, bool] | None = None
+        self.cheap = False
+        self.cache: dict[str, Any] = {}
+
+    @property
+    def height(self) -> int:
+        """Lines it takes, gap included."""
+        return self.gap + self.lines
+
+    def guess(self, width: int) -> None:
+        """Set :attr:`lines` to a guess for ``width`` (unless measured at this width)."""
+        if self.measured or self.sized:
+            return
+        if self.kind in ("md", "text"):
+            self.lines = estimate_lines(self.text, width) + (1 if self.kind == "md" else 0)
+        elif self.kind == "tool" and self.tool is not None and not self.tool[4]:
+            self.lines = 2 + self.tool[1].count("\n") + (self.tool[2] or "").count("\n")
+        else:
+            self.lines = 1
+
+    def invalidate(self) -> None:
+        """Forget the rendering (the text changed); keep the height as a guess."""
+        self.strips = None
+        self.measured = False
+        self.cache = {}
+
+    def resize(self) -> None:
+        """Forget the rendering and the height (the width changed)."""
+        self.invalidate()
+        self.sized = False
+
+    def render(self, painter: Painter, width: int) -> list[Strip]:
+        """Draw it (without the gap) and record its measured height."""
+        kind = self.kind
+        self.cheap = False
+        if kind == "md":
+            if self.live:
+                strips = painter.growing(self.text, width, self.in_code, self.cache)
+                self.cheap = True
+            else:
+                strips = painter.markdown(self.text, width)
+        elif kind == "text":
+            strips = painter.text(self.text, width, painter.palette.get(self.style))
+        elif kind == "header":
+            strips = painter.header(self.text, self.detail, painter.palette.get(self.style), width)
+        elif kind == "tool" and self.tool is not None:
+            strips = painter.tool_call(*self.tool, width=width)
+        elif kind == "cursor":
+            strips = painter.cursor(width)
+        else:
+            strips = [painter.blank(width)]
+        self.strips = strips or [painter.blank(width)]
+        self.lines = len(self.strips)
+        self.measured = self.sized = True
+        return self.strips
+
+
+UNSAVED_NOTE = "stopped — not saved on the server"
+"""The dim note under a preview the thread state does not hold (see ``Message.unsaved``)."""
+
+
+def shorten_ns(ns: tuple[str, ...]) -> str:
+    """A subgraph namespace as ``outer › inner`` (task ids dropped)."""
+    return " › ".join(part.split(":", 1)[0] for part in ns if part)
+
+
+_LABELS = {
+    "human": ("▶ You", "human"),
+    "ai": ("◆ Assistant", "ai"),
+    "tool": ("⚙ Tool", "tool"),
+    "system": ("● System", "system"),
+    "error": ("✖ Error", "error"),
+}
+
+
+class Entry:
+    """One transcript message in the view.
+
+    Attributes:
+        message: the transcript message.
+        version: the message version last drawn (-1: never).
+        blocks: its blocks once expanded, else None (height is then a guess).
+        offsets: the first line of each block within the entry, plus the total.
+        height: lines it takes.
+        hidden: a tool answer shown inside the call that asked for it.
+        collapsed: its tool calls are drawn on one line each.
+    """
+
+    __slots__ = (
+        "_body",
+        "_gen",
+        "_note",
+        "_splitter",
+        "_tail",
+        "_tools",
+        "blocks",
+        "collapsed",
+        "height",
+        "hidden",
+        "message",
+        "offsets",
+        "version",
+    )
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.version = -1
+        self.blocks: list[Block] | None = None
+        self.offsets: list[int] = [0]
+        self.height = 0
+        self.hidden = False
+        self.collapsed = False
+        self._splitter: BlockSplitter | None = None
+        self._gen = 0
+        self._body: list[Block] = []
+        self._tail: list[Block] = []
+        self._tools: list[Block] = []
+        self._note: Block | None = None
+
+    @property
+    def key(self) -> str:
+        """The message key."""
+        return self.message.key
+
+    def guess(self, width: int) -> None:
+        """Set the height of an entry that was never expanded from its text length."""
+        if self.blocks is None:
+            self.height = 0 if self.hidden else 3 + estimate_lines(self.message.text, width)
+
+    def result_keys(self) -> list[str]:
+        """Keys of the tool messages whose answers this message's tool calls show."""
+        return [c.result_key for c in self.message.tool_calls if c.result_key]
+
+    def locate(self, line: int) -> tuple[Block, int] | None:
+        """The block holding ``line`` (relative to the entry) and the line within it."""
+        if self.blocks is None or not self.blocks:
+            return None
+        index = bisect_right(self.offsets, line) - 1
+        if index >= len(self.blocks):
+            return None
+        return self.blocks[index], line - self.offsets[index]
+
+    def reflow(self, start: int = 0) -> None:
+        """Recompute block offsets from block ``start`` on, and the height."""
+        blocks = self.blocks or []
+        offsets = self.offsets
+        del offsets[start + 1 :]
+        total = offsets[start] if start < len(offsets) else 0
+        if not offsets:
+            offsets.append(0)
+        for block in blocks[start:]:
+            total += block.height
+            offsets.append(total)
+        self.height = offsets[-1] if blocks else 0
+
+    def build(self, transcript: Transcript | None, width: int) -> None:
+        """Expand (or update) the blocks from the message; new blocks get guessed heights."""
+        message = self.message
+        self.version = message.version
+        if self.hidden:
+            self.blocks, self.offsets, self.height = [], [0], 0
+            return
+        old = self.blocks or []
+        blocks = [self._header(old[0] if old else None)]
+        if message.role == "ai":
+            blocks += self._markdown(message)
+            blocks += self._tool_blocks(transcript)
+        elif message.text or message.role != "tool":
+            body = self._body[0] if self._body else Block("text", style=message.role)
+            text = sanitize(message.text)
+            if message.role == "tool":
+                text = "\n".join(text.split("\n")[:20])
+            if body.text != text or not self._body:
+                body.text = text
+                body.invalidate()
+            self._body = [body]
+            blocks.append(body)
+        if message.unsaved:
+            # a cancelled run's answer the server never saved: kept on screen, but said so
+            if self._note is None:
+                self._note = Block("text", UNSAVED_NOTE, style="unsaved")
+            blocks.append(self._note)
+        if message.streaming:
+            cursor = old[-2] if len(old) > 1 and old[-2].kind == "cursor" else Block("cursor")
+            blocks.append(cursor)
+        blocks.append(old[-1] if old and old[-1].kind == "gap" else Block("gap"))
+        for index, block in enumerate(blocks):
+            block.gap = 1 if index > 1 and block.kind in ("md", "tool", "text") else 0
+            block.guess(width)
+        offsets = self.offsets
+        first = 0
+        limit = min(len(old), len(blocks), len(offsets) - 1)
+        while (
+            first < limit
+            and old[first] is blocks[first]
+            and offsets[first + 1] - offsets[first] == blocks[first].height
+        ):
+            first += 1
+        self.blocks = blocks
+        if first < len(blocks) or len(blocks) != len(old):
+            self.reflow(first)
+
+    def _header(self, old: Block | None) -> Block:
+        message = self.message
+        label, style = _LABELS.get(message.role, ("◆ " + message.role, "ai"))
+        details = []
+        if message.role == "ai":
+            if message.node:
+                details.append(message.node)
+            if message.ns:
+                details.append(shorten_ns(message.ns))
+        elif message.role == "tool" and message.name:
+            details.append(message.name)
+        elif message.role == "error" and message.node:
+            details.append(message.node)
+        if message.streaming:
+            details.append("streaming…")
+        detail = sanitize(" · ".join(details), keep_newlines=False)
+        block = old if old is not None and old.kind == "header" else Block("header")
+        if (block.text, block.detail, block.style) != (label, detail, style):
+            block.text, block.detail, block.style = label, detail, style
+            block.invalidate()
+        return block
+
+    def _markdown(self, message: Message) -> list[Block]:
+        splitter = self._splitter
+        if splitter is None:
+            splitter = self._splitter = BlockSplitter()
+        splitter.update(message.text)
+        if splitter.generation != self._gen:
+            self._gen = splitter.generation
+            self._body, self._tail = [], []
+        closed = splitter.closed
+        body = self._body
+        tails = self._tail
+        while len(body) < len(closed):
+            text = closed[len(body)]
+            block = tails.pop(0) if tails and tails[0].text == text else Block("md", text)
+            _settle(block, text, live=False)
+            body.append(block)
+        texts = splitter.tail(final=not message.streaming)
+        new_tail: list[Block] = []
+        for index, text in enumerate(texts):
+            live = message.streaming and index == len(texts) - 1
+            block = tails[index] if index < len(tails) else Block("md", text)
+            _settle(block, text, live=live)
+            block.in_code = live and splitter.open_is_code
+            new_tail.append(block)
+        self._tail = new_tail
+        return body + new_tail
+
+    def _tool_blocks(self, transcript: Transcript | None) -> list[Block]:
+        blocks: list[Block] = []
+        for index, call in enumerate(self.message.tool_calls):
+            block = self._tools[index] if index < len(self._tools) else Block("tool")
+            data = _tool_data(call, transcript, self.collapsed)
+            if block.tool != data:
+                block.tool = data
+                block.invalidate()
+            blocks.append(block)
+        self._tools = blocks
+        return blocks
+
+
+def _settle(block: Block, text: str, live: bool) -> None:
+    """Point a reused block at its (possibly longer) text; forget what no longer holds."""
+    if block.text != text:
+        block.text = text
+        block.invalidate()
+    elif block.live and not live and block.cheap:
+        block.invalidate()  # drawn cheaply while growing: draw it properly now
+    block.live = live
+
+
+def _tool_data(
+    call: ToolCall, transcript: Transcript | None, collapsed: bool
+) -> tuple[str, str, str | None, bool, bool]:
+    result: str | None = None
+    failed = False
+    if call.result_key and transcript is not None:
+        answer = transcript.get(call.result_key)
+        if answer is not None:
+            result = sanitize(answer.text)
+            failed = answer.status == "error"
+    if call.args is not None and len(call.display_args()) > 60:
+        args = json.dumps(call.args, ensure_ascii=False, indent=2)
+    else:
+        args = call.display_args()
+    return sanitize(call.name), sanitize(args), result, failed, collapsed
