@@ -1,4 +1,4 @@
-"""Terminal-safety sanitizer for untrusted text (RELIABILITY.md §5 U1).
+"""Terminal-safety sanitizer for untrusted text (docs/PROTOCOL.md, "Terminal safety").
 
 Rich and Textual strip only BEL, BS, VT, FF and CR, so escape sequences inside assistant
 output, thread titles, error messages or user input would reach the real terminal (clear the

@@ -209,7 +209,8 @@ async def test_unknown_assistant_in_a_run(client: AgentClient) -> None:
 
 
 async def test_wait_and_join_after_newline_padding(client: AgentClient, server_url: str) -> None:
-    """A run over 5 s: /wait and /join pad their 200 answer with newlines (NOTES §14.9)."""
+    """A run over 5 s: /wait and /join pad their 200 answer with newlines (docs/PROTOCOL.md, "Wait,
+    join")."""
     slow = {"configurable": {"delay": 5.5}}
     threads = [(await client.create_thread()).thread_id for _ in range(3)]
     background = await client.create_run(

@@ -1,6 +1,7 @@
 """Stopping a run keeps the text the user was reading, flagged as not saved (real server).
 
-The server never saves the answer a cancelled run was streaming (RELIABILITY §2.3, #5672): the
+The server never saves the answer a cancelled run was streaming (docs/PROTOCOL.md, "Cancel, stop
+and the unsaved preview"): the
 thread state after a cancel holds the input, not the partial answer. The session reconciles
 with that state, but keeps the streamed preview the state lacks, flagged ``unsaved``; opening
 the thread again shows the state only. Runs the ``slow`` graph (configurable tokens and delay)

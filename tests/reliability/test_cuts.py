@@ -40,7 +40,7 @@ MIXED_PROXY: dict[str, Any] = {
     "stall": 0.3,
     "arm_on": "text/event-stream",
 }
-"""RELIABILITY G1, shortened: the streams here are 8–12 KB long, so cuts land inside them."""
+"""100 seeded faults, shortened: the streams here are 8–12 KB long, so cuts land inside them."""
 
 EXACT_PROXY: dict[str, Any] = {
     "modes": ("cut", "rst"),

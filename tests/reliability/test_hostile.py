@@ -1,4 +1,4 @@
-"""The server-side hostile cases of RELIABILITY §5 (S1–S17) against a hostile loopback server.
+"""The server-side hostile cases of docs/PROTOCOL.md (S1–S17) against a hostile loopback server.
 
 Each test drives the real :class:`~bbot_tui.session.run.RunSession` (the flow the TUI and
 ``bbot-tui run`` share) and the real :class:`~bbot_tui.api.client.AgentClient` against
@@ -476,7 +476,8 @@ async def test_s17_second_metadata_means_a_restart_and_resets_the_preview(
 
 
 async def test_stream_reset_mid_event_rejoins_and_completes(hostile: HostileServer) -> None:
-    """A reset in the middle of an event (RELIABILITY §4): the half event is not applied."""
+    """A reset in the middle of an event (docs/PROTOCOL.md, "Transport failures"): the half event
+    is not applied."""
     half = tok(2)[:12]
     agent_routes(
         hostile,

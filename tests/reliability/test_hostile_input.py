@@ -1,4 +1,4 @@
-"""The user-side hostile cases of RELIABILITY §5 (U3–U9); U1 and U2 are in ``test_pty.py``.
+"""The user-side hostile cases of docs/PROTOCOL.md (U3–U9); U1 and U2 are in ``test_pty.py``.
 
 Each case is answered where the app answers it: the link confirmation screen (U3), the JSON
 fields' parser (U4), the run options' node check (U5), the session's reading of a thread's

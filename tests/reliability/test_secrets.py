@@ -1,4 +1,5 @@
-"""Secrets (issue 6 §4, RELIABILITY G9): a canary key leaks nowhere, and goes nowhere else.
+"""Secrets (issue 6 §4, docs/PROTOCOL.md "Secrets"): a canary key leaks nowhere, and goes nowhere
+else.
 
 The canary is used for real runs; then every place a key could leak is searched for it: log
 records (httpx, httpcore and ours, at DEBUG), ``bbot-tui run`` output and its ``--record``

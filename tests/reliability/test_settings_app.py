@@ -1,4 +1,5 @@
-"""A damaged settings file never stops the app from starting (issue 6 §5, RELIABILITY G10).
+"""A damaged settings file never stops the app from starting (issue 6 §5, docs/PROTOCOL.md "Secrets
+and settings").
 
 ``tests/unit/test_settings.py`` truncates the file at every byte offset and flips random bytes
 against :func:`load_settings`; here the real app starts (Textual ``run_test``) on a file cut at

@@ -1,7 +1,8 @@
 """A fault-injecting loopback TCP proxy (standard library only, asyncio).
 
 It sits between a client and a real server and breaks some connections on purpose, the way
-networks, proxies and restarts do (RELIABILITY §4.1). Use it in-process from tests::
+networks, proxies and restarts do (docs/PROTOCOL.md, "Transport failures"). Use it in-process from
+tests::
 
     proxy = FaultProxy("127.0.0.1", server_port, modes=("cut", "rst", "stall-close"),
                        fault_rate=0.5, cut_after=(100, 12000), arm_on="text/event-stream",

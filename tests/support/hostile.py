@@ -1,6 +1,7 @@
 """A hostile HTTP/1.1 server on loopback that answers with scripted raw bytes.
 
-For what a real LangGraph server never sends (RELIABILITY §5): HTML error pages, a 401 without
+For what a real LangGraph server never sends (docs/PROTOCOL.md, "Hostile cases"): HTML error pages,
+a 401 without
 a body, a 429 with ``Retry-After``, a JSON body on a stream endpoint, cross-origin redirects,
 broken SSE (invalid JSON, invalid UTF-8, a 10 MB event, a line that never ends, heartbeats
 only, one byte every 0.5 s, a BOM, an unterminated last event, phantom heartbeats, parser
@@ -229,7 +230,8 @@ def sse_response(
     return script
 
 
-# --- scripted hostile answers (RELIABILITY §5) -------------------------------------------
+
+# --- scripted hostile answers (docs/PROTOCOL.md, "Hostile cases") ---------------------------
 
 
 def html_502() -> list[Action]:

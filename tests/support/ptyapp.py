@@ -1,7 +1,8 @@
 """Run a real program in a pseudo-terminal and capture every byte it writes to the terminal.
 
 What a Textual app writes to a real terminal is the only proof that no escape sequence from
-untrusted text reaches it (RELIABILITY U1): ``run_test`` never renders to a terminal. Used as::
+untrusted text reaches it (docs/PROTOCOL.md, case U1): ``run_test`` never renders to a terminal.
+Used as::
 
     with PtyApp([sys.executable, "-m", "bbot_tui"], env=env) as app:
         app.wait_for(lambda out: b"ready" in out, "the first frame")

@@ -3,7 +3,7 @@
 A snapshot must be the same on every run, and the real test server's answers are not: its port,
 thread ids, timestamps and the assistants other tests create all change. So the snapshots give
 the app's real :class:`~bbot_tui.api.client.AgentClient` an ``httpx.MockTransport`` that answers
-with fixed JSON in the shapes the real server sends (see ``/work/shared/api/NOTES.md``). The
+with fixed JSON in the shapes the real server sends (see ``docs/PROTOCOL.md``). The
 flows themselves are tested against the real server in ``test_app_*.py``; these only pin what
 the screen looks like.
 """

@@ -1,6 +1,7 @@
 """A cancelled run's preview: kept on screen, flagged unsaved, gone at the next reconcile.
 
-The server never saves the answer a cancelled run was streaming (RELIABILITY §2.3, #5672), so
+The server never saves the answer a cancelled run was streaming (docs/PROTOCOL.md, "Cancel, stop"),
+so
 reconciling with the thread state after a cancel would make the text the user was reading
 vanish. ``Reducer.reconcile(keep_unsaved=True)`` keeps this run's previews the state lacks,
 flagged ``unsaved``; the messages the state has are still replaced by the stored ones.

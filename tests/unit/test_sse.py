@@ -3,7 +3,7 @@
 Every case is run through our bytes-level parser; where httpx-sse 0.4.3's documented behaviour is
 the same, the same bytes go through ``httpx_sse.EventSource`` over an ``httpx.Response`` built
 from those bytes, to show both agree. Four cases differ on purpose (see the ``DIFFERENT`` table
-and NOTES/RELIABILITY S12, S16):
+and docs/PROTOCOL.md cases S12, S16):
 
 - a ``: heartbeat`` comment after an ``id:`` line: httpx-sse dispatches a phantom empty
   ``message`` event (httpx-sse#35); we dispatch nothing (the spec dispatches only when data was

@@ -1,4 +1,4 @@
-"""Tests for bbot_tui.text: the terminal-safety sanitizer (RELIABILITY.md §5 U1)."""
+"""Tests for bbot_tui.text: the terminal-safety sanitizer (docs/PROTOCOL.md, "Terminal safety")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 An SSE event named ``updates|child:1234|grand:99`` becomes ``mode="updates"`` and
 ``ns=("child:1234", "grand:99")``. ``data`` is the decoded JSON; an event whose data is not
 valid JSON keeps ``data=None`` and says why in ``error`` (the stream goes on: see
-RELIABILITY S6/S13).
+docs/PROTOCOL.md, cases S6/S13).
 """
 
 from __future__ import annotations

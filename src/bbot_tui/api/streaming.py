@@ -29,7 +29,7 @@ class StreamResponse:
     """An open SSE response: the run ids from its headers and its events, in batches.
 
     The ids are only ever used to build request paths under the configured base URL: a
-    ``Location`` header is never followed (RELIABILITY S5).
+    ``Location`` header is never followed (docs/PROTOCOL.md, case S5).
 
     Attributes:
         thread_id, run_id: from ``Content-Location`` (known before any event arrives).

@@ -6,10 +6,10 @@ variable ``BBOT_TUI_HOME`` relocates everything under one folder (``config/``, `
 
 Directories are created on first use with mode ``0o700``. An existing directory with a looser
 mode is tightened to ``0o700`` because it holds the settings file with the API key (see
-RELIABILITY.md §6.2). The location functions never create files.
+docs/PROTOCOL.md, "Secrets and settings on disk"). The location functions never create files.
 
 Two file-safety helpers shared by every writer of a private file (settings, active runs):
-:func:`atomic_write` (temp file, fsync, ``os.replace``, directory fsync, RELIABILITY.md §6.3)
+:func:`atomic_write` (temp file, fsync, ``os.replace``, directory fsync)
 and :func:`move_aside` (keep a corrupt file under a new name, never overwriting one).
 """
 
@@ -148,7 +148,7 @@ def _replace(source: str, target: Path) -> None:
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never a mix.
 
-    Recipe (RELIABILITY.md §6.3): ``mkstemp`` in the same directory, write, flush, fsync,
+    Recipe: ``mkstemp`` in the same directory, write, flush, fsync,
     chmod, ``os.replace`` (retried briefly on Windows), fsync the directory. The temp file is
     removed on any failure. The parent directory is created or tightened to ``0o700``.
 

@@ -1,6 +1,7 @@
 """Pure helpers for API keys, server URLs and log redaction.
 
-Nothing here touches the network or the UI. The rules come from RELIABILITY.md:
+Nothing here touches the network or the UI. The rules (docs/PROTOCOL.md, hostile cases U8/U9 and
+"Secrets"):
 
 * U8: a pasted key is stripped of surrounding whitespace and one layer of quotes; control
   characters, non-ASCII and inner whitespace are rejected with a message that says what is

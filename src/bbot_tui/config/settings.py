@@ -1,4 +1,5 @@
-"""The settings model and its tolerant load / atomic save (RELIABILITY.md §6).
+"""The settings model and its tolerant load / atomic save (docs/PROTOCOL.md,
+"Secrets and settings on disk").
 
 One pydantic model tree, :class:`Settings` → :class:`Profile`, with a docstring on every field
 and a ``version`` for migrations. The API key is a ``SecretStr``: ``repr``, ``str``,
@@ -516,7 +517,7 @@ def read_env_overrides(environ: Mapping[str, str] | None = None) -> tuple[str | 
     """Read ``BBOT_URL`` and ``BBOT_API_KEY``, and nothing else.
 
     ``LANGSMITH_API_KEY``, ``LANGCHAIN_API_KEY`` and ``LANGGRAPH_API_KEY`` are deliberately
-    never read: they belong to other services (RELIABILITY.md §6.1).
+    never read: they belong to other services (docs/PROTOCOL.md, "B-Bot").
 
     Args:
         environ: The environment; defaults to ``os.environ``.

@@ -1,6 +1,7 @@
 """Interrupt payloads: which shape a question has, and the resume value for each answer.
 
-Three shapes are known (NOTES §5; ``tests/graphs/hitl.py`` has one graph of each):
+Three shapes are known (docs/PROTOCOL.md, "Interrupts and breakpoints"; ``tests/graphs/hitl.py``
+has one graph of each):
 
 * ``legacy`` — agent-inbox ``HumanInterrupt``: a dict, or a list of dicts, each with
   ``action_request`` ``{action, args}``, ``config`` ``{allow_accept, allow_edit, allow_respond,

@@ -1,7 +1,8 @@
 """The run flow shared by the TUI and the headless CLI: start, resume, cancel, rejoin.
 
 A :class:`RunSession` drives one thread's runs through the connection state machine of
-RELIABILITY §7.1 and yields :class:`SessionUpdate` batches while a run streams::
+docs/PROTOCOL.md ("The connection state machine") and yields :class:`SessionUpdate` batches while a
+run streams::
 
     POSTING --error before headers--> FINDING (runs by metadata.client_request_id)
             --found--> JOINING(-1) --not found--> re-POST (at most twice)

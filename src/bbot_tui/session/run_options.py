@@ -20,7 +20,8 @@ Contract (shared with the app and the run-options form):
   chat message). The app clears them with :meth:`without_one_shot` after using them.
 * :func:`toggle_breakpoint` toggles a node (or ``"*"``) in ``interrupt_before``/``_after`` for a
   one-keystroke binding; :meth:`RunOptions.validate_nodes` warns about node names that are not
-  in the assistant's graph (the server silently accepts them and never stops, RELIABILITY U5).
+  in the assistant's graph (the server silently accepts them and never stops, docs/PROTOCOL.md,
+  case U5).
 
 Nothing here imports Textual.
 """
@@ -362,8 +363,8 @@ class RunOptions(BaseModel):
     def validate_nodes(self, node_names: list[str]) -> list[str]:
         """Warnings for breakpoint node names that are not in the assistant's graph.
 
-        The server accepts unknown names and simply never stops (RELIABILITY U5). An empty
-        ``node_names`` (graph unknown) gives no warning.
+        The server accepts unknown names and simply never stops (docs/PROTOCOL.md, case U5).
+        An empty ``node_names`` (graph unknown) gives no warning.
         """
         if not node_names:
             return []

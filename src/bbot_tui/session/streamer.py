@@ -2,7 +2,8 @@
 
 Split from ``session.py`` by concern. :meth:`StreamMachine._consume` reads one connection
 through a pump task, with the no-progress watchdog (a stream of heartbeats is no progress);
-:meth:`StreamMachine._after_stream` is the part of the RELIABILITY §7.1 state machine that
+:meth:`StreamMachine._after_stream` is the part of the connection state machine (docs/PROTOCOL.md)
+that
 follows a run once its first connection ended: rejoin while it goes on (cursor stepped back,
 duplicates dropped), drain once when it is over, then reconcile with the thread state.
 

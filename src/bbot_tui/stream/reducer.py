@@ -1,6 +1,6 @@
 """Turns stream events into a :class:`~bbot_tui.stream.transcript.Transcript`.
 
-Every stream mode of the Agent Server is handled (NOTES §4):
+Every stream mode of the Agent Server is handled (docs/PROTOCOL.md, "Stream modes and tokens"):
 
 - ``messages`` from ``messages-tuple``: ``[chunk, metadata]``, delta text appended by message
   id, ``tool_call_chunks`` assembled by index; node, step and namespace from the metadata.

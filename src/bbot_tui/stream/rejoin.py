@@ -1,6 +1,7 @@
 """Exactly-once delivery across rejoins of a resumable run's stream.
 
-The server (langgraph-runtime-inmem, RELIABILITY §3a/§3h) has two flaws a rejoin must undo:
+The server (langgraph-runtime-inmem; docs/PROTOCOL.md, "Resumable runs") has two flaws a rejoin
+must undo:
 
 1. Several events in the same millisecond share one id (``<ms>-0``, langgraph#8112), and the
    replay sends only ids strictly greater than ``Last-Event-ID``: rejoining with the last id

@@ -36,7 +36,8 @@ ConfirmScreen, OpenUrlScreen, RenameScreen { align: center middle; }
 
 
 def is_openable_url(url: str) -> bool:
-    """Whether a link may be opened: only ``http`` and ``https`` with a host (RELIABILITY U3).
+    """Whether a link may be opened: only ``http`` and ``https`` with a host (docs/PROTOCOL.md,
+    case U3).
 
     Args:
         url: The link's real target.

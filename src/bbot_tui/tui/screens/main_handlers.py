@@ -23,7 +23,7 @@ from bbot_tui.tui.widgets.thread_pane import ThreadPane, thread_label
 __all__ = ["CONFIRM_BYTES", "MainHandlers", "parse_answer"]
 
 CONFIRM_BYTES = 2_000_000
-"""Inputs larger than this are only sent after a confirmation (RELIABILITY U7)."""
+"""Inputs larger than this are only sent after a confirmation (docs/PROTOCOL.md, case U7)."""
 
 
 def parse_answer(text: str) -> Any:

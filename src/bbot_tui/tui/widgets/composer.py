@@ -116,7 +116,7 @@ class Composer(TextArea):
     def get_line(self, line_index: int) -> Text:
         """A line as drawn: control characters as symbols (␛), never sent to the terminal.
 
-        The document keeps what was typed, pasted or recalled (RELIABILITY U1, U7).
+        The document keeps what was typed, pasted or recalled (docs/PROTOCOL.md, cases U1, U7).
         """
         line = super().get_line(line_index)
         shown = visible_controls(line.plain)
