@@ -49,8 +49,6 @@ _CHOICES: dict[str, list[tuple[str, Any]]] = {
     "on_disconnect": [("continue", "continue"), ("cancel", "cancel")],
     "on_completion": [("delete", "delete"), ("keep", "keep")],
 }
-_INPUTS = {"goto_text", "checkpoint_id", "after_seconds", "recursion_limit", "tags", "webhook",
-           "feedback_keys"}  # fmt: skip
 _TEXTS = {"resume_text", "update_text", "configurable", "context", "metadata"}
 _LISTS = {"tags", "feedback_keys"}
 _SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
