@@ -216,11 +216,6 @@ class NodeStep:
     ended_at: float | None = None
     error: str | None = None
 
-    @property
-    def duration(self) -> float | None:
-        """Seconds from first to last sight, if finished."""
-        return None if self.ended_at is None else max(0.0, self.ended_at - self.started_at)
-
 
 @dataclass(slots=True)
 class Timing:
