@@ -1,0 +1,440 @@
+"""The run controller of the main screen: send, resume, continue, re-run, open, join, stop, detach.
+
+:class:`RunController` owns the conversation of the open thread: its transcript, the
+:class:`~bbot_tui.session.run.RunSession` that fills it, and the run's status in the status bar
+(phase, notice, time to first token, speed, rejoins). :meth:`RunController.execute` carries out a
+:class:`RunPlan`; the main screen runs it in its one run worker (``group="run"``, exclusive:
+starting another detaches from the current one), so a failure is handled by the screen, in one
+place. Stop cancels the run on the server, Detach only stops following it. Which runs are
+streaming is written down as they start and end (:class:`~.run_ledger.RunLedger`), so the next
+start can offer to rejoin one that is still going. The controller is not a widget: it reaches the
+screen through :class:`RunHost`, and the thread list through the
+:class:`~.thread_browser.ThreadBrowser` it is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from bbot_tui.stream.transcript import Transcript, user_message
+from bbot_tui.text import one_line
+
+if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
+    from bbot_tui.api.models import Command
+    from bbot_tui.session.run import RunOutcome, RunSession, SessionUpdate
+    from bbot_tui.session.run_options import RunOptions
+    from bbot_tui.tui.screens.app_services import AppServices
+    from bbot_tui.tui.screens.run_ledger import RunLedger
+    from bbot_tui.tui.screens.thread_browser import ThreadBrowser
+    from bbot_tui.tui.widgets.event_log import EventLog
+    from bbot_tui.tui.widgets.status_bar import StatusBar
+
+__all__ = ["RememberedRun", "RunController", "RunHost", "RunKind", "RunPlan"]
+
+RunKind = Literal["send", "resume", "continue", "rerun", "open", "join"]
+"""What a run plan does."""
+
+
+@dataclass
+class RunPlan:
+    """What the run worker should do.
+
+    Attributes:
+        kind: send a message, resume (answer an interrupt), continue (from a breakpoint),
+            rerun (from a checkpoint), open a thread (rejoining its live run), or join a run.
+        text: the message (send).
+        command: the command (resume).
+        thread_id, run_id: the thread to open / the run to join.
+        checkpoint_id: the checkpoint to re-run from.
+    """
+
+    kind: RunKind
+    text: str | None = None
+    command: Command | None = None
+    thread_id: str | None = None
+    run_id: str | None = None
+    checkpoint_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RememberedRun:
+    """A run that was streaming when the app last closed and still goes on on the server.
+
+    Attributes:
+        base_url: Its server.
+        thread_id: Its thread.
+        run_id: The run.
+        status: ``pending`` or ``running``.
+    """
+
+    base_url: str
+    thread_id: str
+    run_id: str
+    status: str
+
+
+class RunHost(Protocol):
+    """What the run controller uses of the screen that owns it."""
+
+    @property
+    def running(self) -> bool:
+        """True while a run streams (the screen offers Stop and Detach)."""
+        ...
+
+    @running.setter
+    def running(self, value: bool) -> None: ...
+
+    @property
+    def services(self) -> AppServices:
+        """The app: settings, active profile, client."""
+        ...
+
+    @property
+    def status_bar(self) -> StatusBar:
+        """The status bar (its run fields)."""
+        ...
+
+    @property
+    def event_log(self) -> EventLog:
+        """The raw event log."""
+        ...
+
+    def show_transcript(self, transcript: Transcript) -> None:
+        """Show a new transcript (the message view and the interrupt card)."""
+        ...
+
+    def show_interrupts(self, transcript: Transcript) -> None:
+        """The transcript's interrupts may have changed: update the interrupt card."""
+        ...
+
+    def sync_mode(self) -> None:
+        """Set the composer's mode (and the card's state) from the transcript's stop."""
+        ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Show a notification."""
+        ...
+
+    def cancel_run(self, session: RunSession) -> object:
+        """Ask the server to cancel the session's run (in a worker)."""
+        ...
+
+    def refresh_thread(self, thread_id: str) -> object:
+        """Show a thread's new status in the thread list (in a worker)."""
+        ...
+
+    def drain_run_state(self) -> object:
+        """Write the ledger's queued entries (in a worker)."""
+        ...
+
+
+class RunController:
+    """The open thread's transcript and run session, the run status, Stop and Detach.
+
+    Args:
+        host: The screen that shows the run.
+        threads: The thread browser (the selected assistant and the open thread).
+        ledger: Where streaming runs are written down.
+    """
+
+    def __init__(self, host: RunHost, threads: ThreadBrowser, ledger: RunLedger) -> None:
+        self._host = host
+        self._threads = threads
+        self._ledger = ledger
+        self.transcript = Transcript()
+        """The open thread's conversation."""
+        self.session: RunSession | None = None
+        """The session that fills :attr:`transcript` (None until a thread is installed)."""
+        self._stop_requested = False
+        self._cancel_sent = False
+        self._phase = ""
+        self._rejoins = 0
+        self._card_meta = -1
+        """The transcript's ``meta_version`` the interrupt card was last given."""
+
+    # --- run options remembered per assistant ------------------------------------------------
+
+    def options(self) -> RunOptions:
+        """The selected assistant's remembered run options (defaults if none)."""
+        from bbot_tui.session.run_options import RunOptions
+
+        settings = self._host.services.settings
+        assistant = self._threads.assistant
+        stored = (
+            settings.run_options.get(assistant.assistant_id)
+            if (settings is not None and assistant is not None)
+            else None
+        )
+        return RunOptions.from_settings(stored)
+
+    def store_options(self, options: RunOptions) -> None:
+        """Remember run options for the selected assistant."""
+        services = self._host.services
+        settings = services.settings
+        assistant = self._threads.assistant
+        if settings is None or assistant is None:
+            return
+        run_options = dict(settings.run_options)
+        run_options[assistant.assistant_id] = options.to_settings()
+        settings.run_options = run_options
+        services.save_settings()
+
+    # --- the open thread ----------------------------------------------------------------------
+
+    def install(self, thread_id: str | None, *, remember: bool = True) -> None:
+        """Give a thread a fresh transcript and session and show it.
+
+        Args:
+            thread_id: The thread (None: a new conversation).
+            remember: Save it as the profile's last thread (not while a profile is being
+                activated: the saved last thread is still to be reopened).
+        """
+        from bbot_tui.session.run import RunSession
+
+        host = self._host
+        self.transcript = Transcript()
+        self.session = RunSession(host.services.client, self.transcript, on_run=self._on_run)
+        self._threads.set_current(thread_id, remember=remember)
+        host.show_transcript(self.transcript)
+        host.event_log.clear_events()
+        bar = host.status_bar
+        bar.status, bar.notice, bar.ttft, bar.tokens_per_second, bar.rejoins = (
+            "idle",
+            "",
+            None,
+            None,
+            0,
+        )
+        host.sync_mode()
+
+    # --- carrying out a plan ------------------------------------------------------------------
+
+    async def execute(self, plan: RunPlan) -> None:
+        """Carry out a plan until its stream ends (run it in the screen's run worker).
+
+        Raises:
+            ConfigError: no assistant is selected (to send, resume, continue or re-run).
+            ApiError: the server refused or could not be reached.
+        """
+        if plan.kind in ("open", "join"):
+            assert plan.thread_id is not None
+            await self._open(plan.thread_id, plan.run_id)
+        else:
+            await self._start(plan)
+
+    async def _open(self, thread_id: str, run_id: str | None) -> None:
+        host = self._host
+        client = host.services.client
+        self.install(thread_id)
+        host.status_bar.notice = "loading the thread…"
+        thread = await client.get_thread(thread_id)
+        self._threads.shown(thread)
+        assert self.session is not None
+        await self.session.load_thread(thread_id)
+        host.status_bar.notice = ""
+        host.sync_mode()
+        if run_id is None and thread.status == "busy":
+            runs = await client.list_runs(thread_id, limit=10)
+            active = next((r for r in runs if r.status in ("running", "pending")), None)
+            if active is None:
+                await self.session.load_thread(thread_id)  # it ended in between
+            else:
+                run_id = active.run_id
+        if run_id is not None:
+            await self._follow(self.session.join(thread_id, run_id, last_event_id="-1"))
+
+    async def _start(self, plan: RunPlan) -> None:
+        from bbot_tui.api.errors import ConfigError
+
+        host = self._host
+        assistant = self._threads.assistant
+        if assistant is None:
+            raise ConfigError("pick an assistant first", hint="ctrl+b shows the side panes")
+        assert self.session is not None
+        options = self.options()
+        if plan.kind == "rerun":
+            options = options.model_copy(update={"checkpoint_id": plan.checkpoint_id})
+        run_input: Any = None
+        if plan.kind == "send":
+            run_input = {"messages": [user_message(plan.text or "")]}
+        body = options.build(
+            assistant.assistant_id, run_input, plan.command, entity_id=assistant.entity_id
+        )
+        if options.has_command() or options.checkpoint_id:
+            self.store_options(options.without_one_shot())
+        thread_id = self._threads.thread_id
+        if options.mode != "stateless" and thread_id is None:
+            title = one_line(plan.text or "", 80) or "new thread"
+            thread = await host.services.client.create_thread(
+                metadata={
+                    "assistant_id": assistant.assistant_id,
+                    "graph_id": assistant.graph_id,
+                    "title": title,
+                }
+            )
+            thread_id = thread.thread_id
+            self._threads.created(thread)
+        user_text = plan.text if plan.kind == "send" else None
+        if options.mode == "wait":
+            host.running = True
+            host.status_bar.status = "waiting"
+            try:
+                await self.session.wait(body, thread_id=thread_id, user_text=user_text)
+            finally:
+                host.running = False
+            self._finish(self.session.outcome)
+        else:
+            target = None if options.mode == "stateless" else thread_id
+            await self._follow(self.session.run(body, thread_id=target, user_text=user_text))
+
+    async def _follow(self, updates: AsyncIterator[SessionUpdate]) -> None:
+        """Apply a stream's updates until it ends (closing it if the worker is cancelled)."""
+        assert self.session is not None
+        session = self.session
+        self._stop_requested = self._cancel_sent = False
+        self._phase, self._rejoins, self._card_meta = "", 0, -1
+        self._host.running = True
+        try:
+            async with contextlib.aclosing(updates) as stream:  # type: ignore[type-var]
+                async for update in stream:
+                    self._apply(session, update)
+        finally:
+            self._host.running = False
+        self._finish(session.outcome)
+
+    def _apply(self, session: RunSession, update: SessionUpdate) -> None:
+        host = self._host
+        if update.events:
+            host.event_log.add_events(update.events)
+        bar = host.status_bar
+        if self._stop_requested:
+            bar.status, bar.notice = "stopping", "stopping the run…"
+            if not self._cancel_sent and session.run_id:
+                self._send_cancel(session)
+        else:
+            if update.phase != "done":
+                bar.status = update.phase
+            bar.notice = update.notice or ""
+        # Count real rejoins (the session also counts its final drain of a finished run).
+        if update.phase == "rejoining" and self._phase != "rejoining":
+            self._rejoins += 1
+        self._phase = update.phase
+        timing = self.transcript.timing
+        bar.ttft, bar.tokens_per_second = timing.ttft, timing.tokens_per_second
+        bar.rejoins = self._rejoins
+        # the session applied the update already: compare with what the card last saw
+        meta = self.transcript.meta_version
+        if meta != self._card_meta or update.phase == "done":
+            self._card_meta = meta
+            host.show_interrupts(self.transcript)
+
+    def _finish(self, outcome: RunOutcome) -> None:
+        host = self._host
+        bar = host.status_bar
+        stop = self.transcript.stop
+        bar.status = {
+            "success": "done",
+            "cancelled": "cancelled",
+            "error": "error",
+        }.get(outcome.status, stop or "interrupted")
+        bar.notice = ""
+        if outcome.status == "error":
+            host.notify(
+                one_line(outcome.error or "the run failed", 300),
+                title="Run failed",
+                severity="error",
+                markup=False,
+            )
+        elif outcome.status == "cancelled":
+            bar.notice = "the run was stopped"
+        host.sync_mode()
+        if self._threads.thread_id is not None:
+            host.refresh_thread(self._threads.thread_id)
+
+    # --- stop and detach --------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the streaming run on the server (the stream then ends by itself)."""
+        if not self._host.running or self.session is None:
+            return
+        self._stop_requested = True
+        bar = self._host.status_bar
+        bar.status, bar.notice = "stopping", "stopping the run…"
+        if self.session.run_id and not self._cancel_sent:
+            self._send_cancel(self.session)
+
+    def _send_cancel(self, session: RunSession) -> None:
+        self._cancel_sent = True
+        self._host.cancel_run(session)
+
+    def detached(self) -> None:
+        """The run worker was cancelled: the run goes on on the server, unfollowed."""
+        host = self._host
+        host.running = False
+        bar = host.status_bar
+        bar.status = "detached"
+        bar.notice = "the run goes on on the server; reopen the thread to follow it"
+        if self._threads.thread_id is not None:
+            host.refresh_thread(self._threads.thread_id)
+
+    # --- remembering streaming runs (rejoin after a restart) ------------------------------
+
+    def _on_run(self, thread_id: str | None, run_id: str | None) -> None:
+        services = self._host.services
+        profile = services.profile
+        if profile is None or thread_id is None or not services.persist:
+            return
+        if run_id is not None:
+            assistant = self._threads.assistant
+            start_drain = self._ledger.started(
+                profile.base_url,
+                thread_id,
+                run_id,
+                assistant.assistant_id if assistant is not None else None,
+            )
+        else:
+            start_drain = self._ledger.ended(profile.base_url, thread_id)
+        if start_drain:
+            self._host.drain_run_state()
+
+    async def remembered_run(self) -> RememberedRun | None:
+        """The newest remembered run that still goes on (forgetting those that ended).
+
+        Returns:
+            The run to offer to rejoin, or None (no profile, nothing saved, or none left).
+        """
+        from bbot_tui.api.errors import ApiError
+
+        services = self._host.services
+        profile = services.profile
+        if profile is None or not services.persist:
+            return None
+        client = services.client
+        for entry in reversed(await self._ledger.remembered(profile.base_url)):
+            thread_id, run_id = entry["thread_id"], entry["run_id"]
+            try:
+                run = await client.get_run(thread_id, run_id)
+            except ApiError:
+                run = None
+            if run is None or run.status not in ("pending", "running"):
+                await self._ledger.forget(profile.base_url, thread_id)
+                continue
+            return RememberedRun(profile.base_url, thread_id, run_id, run.status)
+        return None
+
+    async def forget(self, run: RememberedRun) -> None:
+        """Forget a remembered run (the user declined to rejoin it)."""
+        await self._ledger.forget(run.base_url, run.thread_id)
