@@ -41,8 +41,8 @@ async def test_breakpoint_before_a_node_stops_shows_the_state_and_continues(
         assert bp.node_names == ["step1", "step2", "step3"]  # fed by the assistant's graph
         await pilot.press("down", "down", "b", "enter")  # *, step1, step2: stop before step2
         await wait_for(pilot, lambda: app.screen is screen, "the main screen")
-        assert screen.run_options().interrupt_before == ["step2"]
-        assert screen.run_options().interrupt_after == []
+        assert screen.runs.options().interrupt_before == ["step2"]
+        assert screen.runs.options().interrupt_after == []
 
         await after_run(pilot, screen, lambda: send(pilot, "hello"))
         card = screen.query_one(InterruptCard)
@@ -78,7 +78,7 @@ async def test_stop_after_every_node_steps_through_the_graph(server_url: str) ->
         await wait_for(pilot, lambda: isinstance(app.screen, BreakpointsScreen), "breakpoints")
         await pilot.press("a", "escape")  # the "*" row: stop after every node
         await wait_for(pilot, lambda: app.screen is screen, "the main screen")
-        assert screen.run_options().interrupt_after == "*"
+        assert screen.runs.options().interrupt_after == "*"
 
         await after_run(pilot, screen, lambda: send(pilot, "go"))
         card = screen.query_one(InterruptCard)

@@ -41,7 +41,7 @@ async def _question(
     """Pick a fresh assistant of ``graph`` (with these run options), send, wait for the question."""
     screen = await pick(pilot, graph, own_assistant(pilot.app.server_url, graph))  # type: ignore[attr-defined]
     if options:
-        screen.store_run_options(screen.run_options().model_copy(update=options))
+        screen.runs.store_options(screen.runs.options().model_copy(update=options))
     await after_run(pilot, screen, lambda: send(pilot, text))
     card = screen.query_one(InterruptCard)
     await wait_for(pilot, lambda: card.display and card.query(InterruptItem), "the question")

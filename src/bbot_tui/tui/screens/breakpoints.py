@@ -154,11 +154,12 @@ async def edit_breakpoints(screen: MainScreen) -> None:
         screen.notify("Pick an assistant first.", severity="warning")
         return
     try:
-        nodes = (await screen.client().get_graph(assistant.assistant_id)).node_names()
+        graph = await screen.services.client.get_graph(assistant.assistant_id)
+        nodes = graph.node_names()
     except ApiError as exc:
         screen.notify(f"The graph is not available ({one_line(exc.message, 80)}).")
         nodes = []
-    before = screen.run_options()
+    before = screen.runs.options()
     result: Any = await screen.app.push_screen_wait(
         BreakpointsScreen(before, nodes, title=assistant.label)
     )
@@ -168,7 +169,7 @@ async def edit_breakpoints(screen: MainScreen) -> None:
         before.interrupt_before,
         before.interrupt_after,
     ):
-        screen.store_run_options(result)
+        screen.runs.store_options(result)
         screen.notify(breakpoint_summary(result), title="Breakpoints")
 
 

@@ -2,39 +2,64 @@
 
 Layout: the side panes (assistants, threads), the centre (message view, interrupt card, composer),
 the event log (toggled), the status bar and the footer. Below 100 columns the side panes hide
-(``ctrl+b`` shows them over the centre); from 160 columns on they get wider. The state, the
-workers and the answers to the widgets' messages are the layers this class builds on
-(:mod:`~bbot_tui.tui.screens.main_state`, :mod:`~bbot_tui.tui.screens.main_run`,
-:mod:`~bbot_tui.tui.screens.main_threads`, :mod:`~bbot_tui.tui.screens.main_handlers`);
-this class adds
-the layout, the key bindings and their actions, and handles every worker failure in one place.
-Its stylesheet, ``styles/main.tcss``, is loaded by the app.
+(``ctrl+b`` shows them over the centre); from 160 columns on they get wider. Its stylesheet,
+``styles/main.tcss``, is loaded by the app.
+
+The screen owns two collaborators, each with its own state:
+
+* a :class:`~.thread_browser.ThreadBrowser`: the assistants, the selected assistant's threads
+  (status filter, paging, delete, fork, rename) and the open thread;
+* a :class:`~.run_controller.RunController`: the open thread's transcript and run session, the
+  run status, Stop and Detach, and the runs remembered for a rejoin after a restart.
+
+The screen keeps the layout, the key bindings and their actions, the answers to its widgets'
+messages (each becomes a worker call), the views of the transcript (message view, interrupt card,
+composer mode), and the workers: each runs one coroutine of a collaborator, and every worker
+failure is handled in one place (:meth:`MainScreen._worker_failed`). Questions that need the
+user's confirmation (deleting a thread, sending a very large input, opening a link) are asked
+from small workers, so the handlers never block.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from textual import on, work
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from bbot_tui.text import one_line
 from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
-from bbot_tui.tui.screens.main_handlers import CONFIRM_BYTES, MainHandlers, parse_answer
-from bbot_tui.tui.screens.main_run import RunPlan
+from bbot_tui.tui.screens.run_controller import RunController, RunPlan
+from bbot_tui.tui.screens.run_ledger import RunLedger
+from bbot_tui.tui.screens.thread_browser import ThreadBrowser
 from bbot_tui.tui.widgets.assistant_pane import AssistantPane
-from bbot_tui.tui.widgets.composer import Composer
+from bbot_tui.tui.widgets.composer import Composer, describe_size
 from bbot_tui.tui.widgets.event_log import EventLog
 from bbot_tui.tui.widgets.status_bar import StatusBar
 from bbot_tui.tui.widgets.thread_pane import ThreadPane
 
-__all__ = ["CONFIRM_BYTES", "NARROW_WIDTH", "WIDE_WIDTH", "MainScreen", "parse_answer"]
+if TYPE_CHECKING:
+    from bbot_tui.api.models import Assistant
+    from bbot_tui.session.run import RunSession
+    from bbot_tui.stream.transcript import Transcript
+    from bbot_tui.tui.screens.app_services import AppServices
+
+__all__ = [
+    "CONFIRM_BYTES",
+    "NARROW_WIDTH",
+    "WIDE_WIDTH",
+    "MainScreen",
+    "describe_error",
+    "parse_answer",
+]
 
 NARROW_WIDTH = 100
 """Below this many columns the side panes are hidden unless toggled."""
@@ -45,9 +70,26 @@ EMPTY_HINT = (
     "ctrl+b assistants and threads · ctrl+o run options · ctrl+p every action"
 )
 """Shown above an empty conversation (on a narrow terminal the side panes are hidden)."""
+CONFIRM_BYTES = 2_000_000
+"""Inputs larger than this are only sent after a confirmation."""
 
 
-class MainScreen(MainHandlers):
+def parse_answer(text: str) -> Any:
+    """The resume value typed in the composer: a JSON object or array, else the text itself."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        import json
+
+        try:
+            value = json.loads(stripped)
+        except ValueError:
+            return text
+        if isinstance(value, dict | list):
+            return value
+    return text
+
+
+class MainScreen(Screen[None]):
     """Assistants, threads, the conversation and the composer."""
 
     AUTO_FOCUS = "#composer"
@@ -60,10 +102,63 @@ class MainScreen(MainHandlers):
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+o", "run_options", "Run options"),
         Binding("ctrl+t", "history", "History"),
-        Binding("f9", "breakpoints", "Breakpoints"),  # B (issue 5)
+        Binding("f9", "breakpoints", "Breakpoints"),
         Binding("f5", "refresh", "Refresh", show=False),
     ]
     """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it."""
+
+    running: var[bool] = var(False, bindings=True)
+    """True while the run worker follows a stream (Stop and Detach are available)."""
+
+    status_bar = getters.query_one(StatusBar)
+    """The status bar."""
+    composer = getters.query_one(Composer)
+    """The composer."""
+    assistant_pane = getters.query_one(AssistantPane)
+    """The assistant pane."""
+    thread_pane = getters.query_one(ThreadPane)
+    """The thread pane."""
+    event_log = getters.query_one(EventLog)
+    """The event log."""
+    empty_hint = getters.query_one("#empty-hint", Static)
+    """The hint above an empty conversation."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.threads = ThreadBrowser(self)
+        """The assistants, their threads and the open thread."""
+        self._ledger = RunLedger()
+        self.runs = RunController(self, self.threads, self._ledger)
+        """The open thread's transcript, run session and run status."""
+
+    # --- what the screen shows ---------------------------------------------------------------
+
+    @property
+    def services(self) -> AppServices:
+        """The app, typed by what the screen uses of it (the app is not imported here)."""
+        return cast("AppServices", self.app)
+
+    @property
+    def assistant(self) -> Assistant | None:
+        """The selected assistant."""
+        return self.threads.assistant
+
+    @property
+    def thread_id(self) -> str | None:
+        """The open thread (None: a new conversation)."""
+        return self.threads.thread_id
+
+    @property
+    def transcript(self) -> Transcript:
+        """The open thread's conversation."""
+        return self.runs.transcript
+
+    @property
+    def session(self) -> RunSession | None:
+        """The run session of the open thread."""
+        return self.runs.session
+
+    # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         """The layout."""
@@ -110,11 +205,165 @@ class MainScreen(MainHandlers):
         self.set_class(0 < width < NARROW_WIDTH, "-narrow")
         self.set_class(width >= WIDE_WIDTH, "-wide")
 
-    # --- settings --------------------------------------------------------------------------
+    # --- the views of the transcript -------------------------------------------------------
+
+    def show_transcript(self, transcript: Transcript) -> None:
+        """Hand a transcript to the message view and the interrupt card."""
+        for widget in self.query("#message-view, #interrupt-card"):
+            if hasattr(widget, "transcript"):
+                widget.transcript = transcript
+        self._sync_hint()
+
+    def show_interrupts(self, transcript: Transcript) -> None:
+        """Hand the transcript to the interrupt card (its interrupts may have changed)."""
+        for card in self.query("#interrupt-card"):
+            card.transcript = transcript  # type: ignore[attr-defined]
+
+    def _sync_hint(self) -> None:
+        self.empty_hint.display = not (self.running or self.transcript.messages)
+
+    def sync_mode(self) -> None:
+        """Set what Enter does (chat / answer / continue) from the transcript's stop."""
+        t = self.transcript
+        composer = self.composer
+        composer.busy = self.running
+        self._sync_hint()
+        if self.assistant is None:
+            composer.mode = "no-assistant"
+        elif t.stop == "question" and t.interrupts:
+            composer.mode = "answer"
+        elif t.stop == "breakpoint":
+            composer.mode = "breakpoint"
+        else:
+            composer.mode = "chat"
+        if not self.running and t.stop in ("question", "breakpoint") and self.thread_id:
+            self.status_bar.status = t.stop
+        session = self.session
+        for card in self.query("#interrupt-card"):
+            # the state read at the stop, shown by the card at a breakpoint
+            card.state = session.last_state if session else None  # type: ignore[attr-defined]
+            card.transcript = t  # type: ignore[attr-defined]
+
+    def watch_running(self, running: bool) -> None:
+        """Show the composer busy while a run streams."""
+        if self.is_mounted:
+            self.composer.busy = running
+            self._sync_hint()
+
+    # --- runs -----------------------------------------------------------------------------
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def run_flow(self, plan: RunPlan) -> None:
+        """The run worker: one at a time; starting another detaches from the current one."""
+        await self.runs.execute(plan)
+
+    @work(group="cancel", exit_on_error=False)
+    async def cancel_run(self, session: RunSession) -> None:
+        """Ask the server to cancel the session's run (the stream then ends by itself)."""
+        await session.cancel(action="interrupt")
+
+    @work(group="run-state", exit_on_error=False)
+    async def drain_run_state(self) -> None:
+        """Write down which runs are streaming (one write at a time, off the event loop)."""
+        await self._ledger.drain()
+
+    def detach(self) -> None:
+        """Stop following the run; it goes on on the server (reopen the thread to rejoin)."""
+        if not self.running:
+            return
+        self.workers.cancel_group(self, "run")
+        self.runs.detached()
+
+    @work(exclusive=True, group="rejoin-check", exit_on_error=False)
+    async def check_active_runs(self) -> None:
+        """Offer to rejoin a run that was streaming when the app last closed."""
+        from bbot_tui.tui.screens.confirm import ConfirmScreen
+
+        run = await self.runs.remembered_run()
+        if run is None:
+            return
+        question = ConfirmScreen(
+            "Rejoin a running run?",
+            f"A run on thread {run.thread_id} was streaming when bbot-tui closed and is still "
+            f"{run.status} on the server. Follow it again?",
+            confirm_label="Rejoin",
+        )
+        if await self.app.push_screen_wait(question):
+            self.run_flow(RunPlan("join", thread_id=run.thread_id, run_id=run.run_id))
+        else:
+            await self.runs.forget(run)
+
+    # --- assistants and threads ------------------------------------------------------------
+
+    @work(exclusive=True, group="assistants", exit_on_error=False)
+    async def load_assistants(self, *, restore: bool = False) -> None:
+        """Load the assistants; with ``restore``, reselect the last assistant and thread."""
+        choice = await self.threads.load_assistants(restore=restore)
+        if choice is not None:
+            self.select_assistant(choice.assistant, thread_id=choice.thread_id)
+            self.check_active_runs()
+
+    def select_assistant(self, assistant: Assistant, *, thread_id: str | None = None) -> None:
+        """Make an assistant current: list its threads and open one (or a new thread)."""
+        self.threads.select_assistant(assistant)
+        self.load_threads()
+        if thread_id:
+            self.run_flow(RunPlan("open", thread_id=thread_id))
+        else:
+            self.new_thread()
+
+    @work(exclusive=True, group="threads", exit_on_error=False)
+    async def load_threads(self, *, append: bool = False) -> None:
+        """Load the first (or next) page of the selected assistant's threads."""
+        await self.threads.load_page(append=append)
+
+    def new_thread(self) -> None:
+        """Start a blank conversation (the thread is created with the first message)."""
+        if self.running:
+            self.detach()
+        self.workers.cancel_group(self, "run")
+        self.runs.install(None)
+        self.status_bar.thread = "new thread"
+
+    @work(group="thread-ops", exit_on_error=False)
+    async def refresh_thread(self, thread_id: str) -> None:
+        """Show a thread's new status (and title) in the thread pane, after a run."""
+        await self.threads.refresh(thread_id)
+
+    @work(group="thread-ops", exit_on_error=False)
+    async def thread_op(
+        self, kind: Literal["delete", "copy", "rename"], thread_id: str, title: str = ""
+    ) -> None:
+        """Delete, copy (fork) or rename one thread."""
+        if kind == "delete":
+            if await self.threads.delete(thread_id, title):
+                self.new_thread()
+        elif kind == "copy":
+            await self.threads.copy(thread_id, title)
+        else:
+            await self.threads.rename(thread_id, title)
+
+    @work(exclusive=True, group="inspect", exit_on_error=False)
+    async def inspect_assistant(self, assistant: Assistant) -> None:
+        """Fetch an assistant's schemas and graph and show them."""
+        from bbot_tui.api.errors import ApiError
+        from bbot_tui.tui.screens.inspect import InspectScreen
+
+        client = self.services.client
+        schemas = await client.get_schemas(assistant.assistant_id)
+        nodes: list[str] = []
+        graph_error = None
+        try:
+            nodes = (await client.get_graph(assistant.assistant_id, xray=True)).node_names()
+        except ApiError as exc:
+            graph_error = exc.message
+        self.app.push_screen(InspectScreen(assistant, schemas, nodes, graph_error=graph_error))
+
+    # --- the app's messages ------------------------------------------------------------------
 
     @on(SettingsLoaded)
     def _settings_loaded(self, message: SettingsLoaded) -> None:
-        settings = self.bbot.settings
+        settings = self.services.settings
         if settings is None:
             return
         self.set_class(not settings.show_assistant_pane, "-hide-side")
@@ -127,14 +376,147 @@ class MainScreen(MainHandlers):
 
     @on(ProfileActivated)
     def _profile_activated(self, message: ProfileActivated) -> None:
-        profile = self.bbot.profile
+        profile = self.services.profile
         bar = self.status_bar
         bar.profile = message.name
         bar.server = profile.base_url if profile else ""
-        self.assistant = None
+        self.threads.clear_assistant()
         self.workers.cancel_group(self, "run")
-        self.install_thread(None, remember=False)
+        self.runs.install(None, remember=False)
         self.load_assistants(restore=True)
+
+    # --- the widgets' messages --------------------------------------------------------------
+
+    @on(AssistantPane.Selected)
+    def _assistant_selected(self, message: AssistantPane.Selected) -> None:
+        self.select_assistant(message.assistant)
+        self.composer.focus()
+
+    @on(AssistantPane.InspectRequested)
+    def _inspect(self, message: AssistantPane.InspectRequested) -> None:
+        self.inspect_assistant(message.assistant)
+
+    @on(ThreadPane.Selected)
+    def _thread_selected(self, message: ThreadPane.Selected) -> None:
+        self.run_flow(RunPlan("open", thread_id=message.thread_id))
+        self.composer.focus()
+
+    @on(ThreadPane.NewRequested)
+    def action_new_thread(self) -> None:
+        """Start a new conversation."""
+        self.new_thread()
+        self.composer.focus()
+
+    @on(ThreadPane.DeleteRequested)
+    @work(group="confirm", exit_on_error=False)
+    async def _delete(self, message: ThreadPane.DeleteRequested) -> None:
+        from bbot_tui.tui.screens.confirm import ConfirmScreen
+
+        question = ConfirmScreen(
+            "Delete thread?",
+            f"{message.title}\n\nThe thread and its history are deleted on the server.",
+            confirm_label="Delete",
+            danger=True,
+        )
+        if await self.app.push_screen_wait(question):
+            self.thread_op("delete", message.thread_id, message.title)
+
+    @on(ThreadPane.CopyRequested)
+    def _copy(self, message: ThreadPane.CopyRequested) -> None:
+        self.thread_op("copy", message.thread_id, self.threads.title(message.thread_id))
+
+    @on(ThreadPane.RenameRequested)
+    @work(group="confirm", exit_on_error=False)
+    async def _rename(self, message: ThreadPane.RenameRequested) -> None:
+        from bbot_tui.tui.screens.confirm import RenameScreen
+
+        title = await self.app.push_screen_wait(RenameScreen(message.title))
+        if title:
+            self.thread_op("rename", message.thread_id, title)
+
+    @on(ThreadPane.MoreRequested)
+    def _more(self) -> None:
+        self.load_threads(append=True)
+
+    @on(ThreadPane.StatusFilterChanged)
+    def _status_filter(self, message: ThreadPane.StatusFilterChanged) -> None:
+        self.threads.status_filter = message.status
+        self.load_threads()
+
+    @on(Composer.Submitted)
+    @work(group="submit", exclusive=True, exit_on_error=False)
+    async def _submitted(self, message: Composer.Submitted) -> None:
+        text = message.text
+        composer = self.composer
+        if self.running:
+            self.notify("A run is streaming: Esc stops it, ctrl+d detaches.", severity="warning")
+            return
+        if self.assistant is None:
+            self.notify("Pick an assistant first.", severity="warning")
+            return
+        t = self.transcript
+        plan: RunPlan | None
+        if t.stop == "question" and t.interrupts:
+            if not text.strip():
+                self.notify("Type an answer to the question first.", severity="warning")
+                return
+            if len(t.interrupts) > 1:
+                self.notify("Several questions are waiting: answer them in the card above.")
+                return
+            from bbot_tui.session.run import build_command
+
+            command = build_command(resume=parse_answer(text), has_resume=True)
+            plan = RunPlan("resume", command=command)
+        elif t.stop == "breakpoint" and not text.strip():
+            plan = RunPlan("continue")
+        elif not text.strip():
+            return
+        else:
+            plan = RunPlan("send", text=text)
+        size = len(text.encode("utf-8", "replace"))
+        if size > CONFIRM_BYTES:
+            from bbot_tui.tui.screens.confirm import ConfirmScreen
+
+            question = ConfirmScreen(
+                "Send a very large input?",
+                f"The input is {describe_size(size)}. Send it anyway?",
+                confirm_label="Send",
+            )
+            if not await self.app.push_screen_wait(question):
+                return
+        composer.remember(text)
+        composer.clear()
+        services = self.services
+        settings = services.settings
+        if settings is not None and text.strip():
+            settings.input_history = list(composer.input_history)
+            services.save_settings()
+        self.run_flow(plan)
+
+    def on_interrupt_card_resume_requested(self, message: Any) -> None:
+        """The interrupt card's answer: resume with its command."""
+        if not self.running:
+            self.run_flow(RunPlan("resume", command=message.command))
+
+    def on_interrupt_card_continue_requested(self, message: Any) -> None:
+        """Continue from a breakpoint (input null)."""
+        if not self.running:
+            self.run_flow(RunPlan("continue"))
+
+    @work(group="confirm", exit_on_error=False)
+    async def on_message_view_link_clicked(self, message: Any) -> None:
+        """Show the link's real target; open only http(s) links the user confirms."""
+        from bbot_tui.tui.screens.confirm import OpenUrlScreen
+
+        screen = OpenUrlScreen(str(message.url))
+        if await self.app.push_screen_wait(screen) and screen.allowed:
+            self.app.open_url(screen.url)
+
+    def on_message_view_copy_requested(self, message: Any) -> None:
+        """Copy to the clipboard (OSC 52 and, where possible, the system clipboard)."""
+        text = str(message.text)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters.")
 
     # --- actions ------------------------------------------------------------------------
 
@@ -146,7 +528,7 @@ class MainScreen(MainHandlers):
 
     def action_stop(self) -> None:
         """Stop the run (cancel on the server)."""
-        self.stop()
+        self.runs.stop()
 
     def action_detach(self) -> None:
         """Stop following the run; it goes on on the server."""
@@ -166,19 +548,19 @@ class MainScreen(MainHandlers):
             return
         hidden = not self.has_class("-hide-side")
         self.set_class(hidden, "-hide-side")
-        settings = self.bbot.settings
-        if settings is not None:
-            settings.show_assistant_pane = not hidden
-            self.bbot.save_settings()
+        services = self.services
+        if services.settings is not None:
+            services.settings.show_assistant_pane = not hidden
+            services.save_settings()
 
     def action_toggle_event_log(self) -> None:
         """Show or hide the raw event log."""
         show = not self.has_class("-show-events")
         self._show_event_log(show)
-        settings = self.bbot.settings
-        if settings is not None:
-            settings.show_event_log = show
-            self.bbot.save_settings()
+        services = self.services
+        if services.settings is not None:
+            services.settings.show_event_log = show
+            services.save_settings()
 
     def _show_event_log(self, show: bool) -> None:
         self.set_class(show, "-show-events")
@@ -198,18 +580,18 @@ class MainScreen(MainHandlers):
             self.notify("Pick an assistant first.", severity="warning")
             return
         try:
-            nodes = (await self.client().get_graph(assistant.assistant_id)).node_names()
+            nodes = (await self.services.client.get_graph(assistant.assistant_id)).node_names()
         except ApiError:
             nodes = []
         screen = RunOptionsScreen(
-            self.run_options(),
+            self.runs.options(),
             node_names=nodes,
             entity_id=assistant.entity_id,
             title=assistant.label,
         )
         options = await self.app.push_screen_wait(screen)
         if options is not None and self.assistant is assistant:
-            self.store_run_options(options)
+            self.runs.store_options(options)
             self.notify("Run options saved for this assistant.")
 
     @work(exclusive=True, group="history", exit_on_error=False)
@@ -223,7 +605,7 @@ class MainScreen(MainHandlers):
         except ImportError:
             self.notify("The history view is not available in this build.")
             return
-        screen: Any = HistoryScreen(self.client(), self.thread_id)
+        screen: Any = HistoryScreen(self.services.client, self.thread_id)
         result = await self.app.push_screen_wait(screen)
         if isinstance(result, tuple) and len(result) == 2:
             kind, value = result
@@ -232,16 +614,12 @@ class MainScreen(MainHandlers):
             elif kind == "open":
                 self.run_flow(RunPlan("open", thread_id=str(value)))
 
-    # --- B (issue 5): breakpoints ------------------------------------------------------------
-
     @work(exclusive=True, group="run-options", exit_on_error=False)
     async def action_breakpoints(self) -> None:
         """Toggle breakpoints on the assistant's graph nodes (F9, one key per node)."""
         from bbot_tui.tui.screens.breakpoints import edit_breakpoints
 
         await edit_breakpoints(self)
-
-    # --- end of B's breakpoints ----------------------------------------------------------------
 
     def action_refresh(self) -> None:
         """Reload the assistants and threads."""
