@@ -27,7 +27,7 @@ from bbot_tui.tui.resources import stylesheet
 
 if TYPE_CHECKING:
     from bbot_tui.config.settings import Profile, Settings
-__all__ = ["FIELDS", "ConnectionScreen", "parse_headers"]
+__all__ = ["FIELDS", "ConnectionScreen", "field_error", "parse_headers"]
 
 FIELDS = ("name", "base_url", "api_key", "extra_headers", "assistants_path")
 """Form fields that can show an error."""
@@ -61,6 +61,30 @@ def parse_headers(text: str) -> dict[str, str]:
             raise ValueError(f"line {number}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
     return headers
+
+
+def field_error(error: Any) -> str:
+    """A pydantic error of the profile form in words for people (never pydantic's own text).
+
+    Args:
+        error: One item of ``ValidationError.errors()``.
+
+    Returns:
+        The message shown under the field.
+    """
+    kind = error.get("type", "")
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    context = error.get("ctx") or {}
+    if kind == "string_too_short":
+        return "Give the profile a name." if field == "name" else "This field is required."
+    if kind == "string_too_long":
+        return f"Use at most {context.get('max_length', '?')} characters."
+    if kind == "value_error":
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    if kind in ("missing", "none_required"):
+        return "This field is required."
+    return "This value is not valid here."
 
 
 class ConnectionScreen(ModalScreen["Profile | None"]):
@@ -123,7 +147,8 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                     "Allow sending the key over plain http to a remote host (unsafe)",
                     id="allow-insecure",
                 )
-                yield Static(id="test-result")
+            # outside the scrolling form, next to the buttons: seen without scrolling
+            yield Static(id="test-result")
             with Horizontal(id="connection-buttons"):
                 yield Button("Test connection", id="test")
                 yield Button("Cancel", id="cancel")
@@ -168,7 +193,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             profile and profile.allow_insecure_http
         )
         self._show_errors({})
-        self.query_one("#test-result", Static).update("")
+        self._show_result(None)
 
     @on(Select.Changed, "#profile-select")
     def _profile_chosen(self, event: Select.Changed) -> None:
@@ -222,7 +247,9 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             for error in exc.errors(include_url=False, include_input=False):
                 loc = str(error["loc"][0]) if error["loc"] else "name"
                 field = "base_url" if loc == "allow_insecure_http" else loc
-                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
+                errors.setdefault(field, field_error(error))
+        if profile is not None and profile.name.startswith("("):
+            errors["name"] = "Names in parentheses are reserved for one-launch profiles."
         if profile is not None and profile.cleartext_blocked:
             errors.setdefault(
                 "base_url",
@@ -249,8 +276,13 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
         """Run the connection checks."""
         profile = self._form_profile()
         if profile is not None:
-            self.query_one("#test-result", Static).update(Content("testing the connection…"))
+            self._show_result(Content("testing the connection…"))
             self._test(profile)
+
+    def _show_result(self, content: Content | None) -> None:
+        result = self.query_one("#test-result", Static)
+        result.update(content or "")
+        result.display = content is not None
 
     @work(exclusive=True, group="test", exit_on_error=False)
     async def _test(self, profile: Profile) -> None:
@@ -282,4 +314,4 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             select.value = checks.assistants_path
         summary = "Connection works." if checks.ok else "The connection has problems (see above)."
         parts.append((summary, "$success bold" if checks.ok else "$error bold"))
-        self.query_one("#test-result", Static).update(Content.assemble(*parts))
+        self._show_result(Content.assemble(*parts))
