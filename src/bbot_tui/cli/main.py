@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bbot_tui import __version__
+from bbot_tui.cli.script_args import add_script_parser
 
 if TYPE_CHECKING:
     from bbot_tui.cli.common import Output
@@ -157,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", metavar="FILE")
     replay.add_argument("--speed", type=float, default=1.0, metavar="X", help="0 = no delays")
     replay.add_argument("--json", action="store_true")
+
+    add_script_parser(sub, _connection)
     return parser
 
 
@@ -198,6 +201,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.doctor import doctor_command
 
         return doctor_command
+    if command == "script":
+        from bbot_tui.cli.script import script_command
+
+        return script_command
     if command == "replay":
         from bbot_tui.cli.record import replay_command
 
