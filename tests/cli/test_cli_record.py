@@ -40,6 +40,7 @@ def _same_messages(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
 def test_a_recorded_run_replays_to_the_same_transcript_and_text(
     capsys: pytest.CaptureFixture[str],
     server_url: str,
+    assistant_ids: dict[str, str],
     tmp_path: Path,
     graph: str,
     flags: list[str],
@@ -58,7 +59,9 @@ def test_a_recorded_run_replays_to_the_same_transcript_and_text(
     request, events = lines[0], [x for x in lines if x["type"] == "event"]
     assert request["type"] == "request"
     assert request["endpoint"] == f"POST /threads/{thread_id}/runs/stream"
-    assert request["url"] == server_url and request["body"]["assistant_id"] == graph
+    # --assistant GRAPH is resolved before the run: the body names the graph's default assistant
+    assert request["url"] == server_url
+    assert request["body"]["assistant_id"] == assistant_ids[graph]
     assert set(request) <= {"type", "endpoint", "url", "body", "user_text", "baseline"}
     assert events[0]["event"] == "metadata"
     assert json.loads(events[0]["data"])["run_id"] == run_id

@@ -198,8 +198,11 @@ def test_graph_error_exits_1_with_the_detail(
 @pytest.mark.parametrize(
     ("args", "detail"),
     [
-        (["--assistant", str(uuid.UUID(int=7))], "Thread or assistant not found"),
-        (["--assistant", "nope"], "Invalid assistant: 'nope'"),
+        # the assistant is fine, the thread is not: the server's refusal and its detail
+        (
+            ["--assistant", "chat", "--thread", str(uuid.UUID(int=7))],
+            "Thread or assistant not found",
+        ),
     ],
 )
 def test_server_errors_exit_1_with_the_detail(
@@ -209,6 +212,26 @@ def test_server_errors_exit_1_with_the_detail(
     assert r.code == EXIT_ERROR
     assert detail in r.err
     assert r.out == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [
+        # these two went to the server once (exit 1, "Thread or assistant not found" and
+        # "Invalid assistant: 'nope'"); --assistant is now resolved before anything is sent
+        (str(uuid.UUID(int=7)), f"--assistant: no assistant has the id '{uuid.UUID(int=7)}'"),
+        ("nope", "--assistant: no assistant has the id, graph or name 'nope'"),
+    ],
+)
+def test_unknown_assistants_exit_2_before_anything_is_created(
+    capsys: pytest.CaptureFixture[str], server_url: str, name: str, detail: str
+) -> None:
+    before = thread_ids(server_url)
+    r = run_cli(capsys, "run", "--url", server_url, "--message", "x", "--assistant", name)
+    assert r.code == EXIT_USAGE, r.err
+    assert detail in r.err and "bbot-tui assistants" in r.err
+    assert r.out == ""
+    assert thread_ids(server_url) <= before  # no thread was made for it
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,6 @@ from bbot_tui.config.settings import (
     LoadResult,
     Profile,
     Settings,
-    apply_env_overrides,
     asave_settings,
     load_settings,
     read_env_overrides,
@@ -428,43 +427,8 @@ def test_random_byte_flips(home: Path) -> None:
 # --------------------------------------------------------------------------- overrides
 
 
-def test_env_overrides_same_origin_keeps_saved_key() -> None:
-    settings = realistic()
-    result = apply_env_overrides(settings, "https://api.b-bot.space/v2/", None)
-    active = result.active()
-    assert result.active_profile == "(command line)" and active is not None
-    assert active.api_key == SecretStr(KEY_A)
-    assert active.last_thread_id == "thread-9"
-    assert settings.active_profile == "bbot" and "(command line)" not in settings.profiles
-
-
-def test_env_overrides_other_origin_drops_saved_key_and_headers() -> None:
-    result = apply_env_overrides(realistic(), "https://evil.example", None, source="environment")
-    active = result.active()
-    assert result.active_profile == "(environment)" and active is not None
-    assert active.api_key is None and active.extra_headers == {}
-    assert active.base_url == "https://evil.example"
-
-
-def test_env_override_key_only_uses_active_url() -> None:
-    result = apply_env_overrides(realistic(), None, ' "bbot_override_123" ')
-    active = result.active()
-    assert active is not None and active.base_url == "https://api.b-bot.space/v2"
-    assert active.api_key == SecretStr("bbot_override_123")
-    with pytest.raises(ValueError, match="no server URL"):
-        apply_env_overrides(Settings(), None, "bbot_override_123")
-    with pytest.raises(ValueError, match="newline"):
-        apply_env_overrides(realistic(), None, "bad\nkey")
-    assert apply_env_overrides(realistic(), None, None) == realistic()
-
-
-def test_env_override_profile_is_never_saved(tmp_path: Path) -> None:
-    path = tmp_path / "s.json"
-    result = apply_env_overrides(realistic(), "http://localhost:9999", "bbot_override_123")
-    save_settings(result, path)
-    text = path.read_text()
-    assert "bbot_override_123" not in text and "(command line)" not in text
-    assert load_settings(path).settings == realistic()
+# apply_env_overrides became session.connect.resolve_connection + with_launch_profile: its
+# tests moved to tests/unit/test_connect.py
 
 
 def test_read_env_overrides_ignores_langsmith_keys() -> None:

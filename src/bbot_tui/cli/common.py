@@ -1,8 +1,11 @@
 """What every headless command shares: exit codes, output, the connection, error mapping.
 
-The connection comes from, in order: ``--url``/``--api-key``; ``BBOT_URL``/``BBOT_API_KEY``;
-``--profile`` or the active profile of the saved settings. LangSmith/LangChain/LangGraph keys
-in the environment are never read. A key is never printed: only :func:`mask_key` previews.
+The connection is resolved by :func:`bbot_tui.session.connect.resolve_connection`, the same
+function the TUI uses: per field, ``--url``/``--api-key`` over ``BBOT_URL``/``BBOT_API_KEY``
+over ``--profile`` (or the active profile); a profile's key only ever goes to the profile's own
+origin (a note on stderr says when it was left out), and a key given by flag or environment goes
+with the URL of the same launch. LangSmith/LangChain/LangGraph keys in the environment are never
+read. A key is never printed: only :func:`mask_key` previews.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from pydantic import SecretStr
-
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient, Page
 from bbot_tui.api.models import Assistant
-from bbot_tui.config.security import install_log_redaction, register_secret
-from bbot_tui.config.settings import apply_env_overrides, load_settings, read_env_overrides
+from bbot_tui.config.security import install_log_redaction
+from bbot_tui.config.settings import load_settings
+from bbot_tui.session.assistants import UUID_RE, list_assistants
+from bbot_tui.session.connect import ConnectError, Connection, Overrides, env_overrides
+from bbot_tui.session.connect import resolve_connection as resolve
 from bbot_tui.text import one_line, sanitize
 
 __all__ = [
@@ -51,11 +55,6 @@ EXIT_STOPPED = 3
 """The run stopped at an interrupt or a breakpoint and waits to be continued."""
 EXIT_INTERRUPTED = 130
 """Ctrl+C."""
-
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-"""An assistant or thread id (graph names are not UUIDs)."""
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal or a UTF-8 pipe must
 # not get: DEL, C1 controls, bidi controls, line/paragraph separators, lone surrogates.
@@ -98,88 +97,39 @@ class Output:
         self.err.flush()
 
 
-@dataclass
-class Connection:
-    """The server a command talks to.
-
-    Attributes:
-        base_url: the normalized API root.
-        api_key: the key, or None.
-        extra_headers: more headers from the profile.
-        assistants_path: ``assistants``, ``distribution-channels`` or ``auto``.
-        allow_insecure: the profile's consent to send a key over plain http.
-        source: where it came from (``command line``, ``environment`` or a profile name).
-        explicit_url: the URL came from ``--url`` or ``BBOT_URL`` (printed in hints).
-    """
-
-    base_url: str
-    api_key: SecretStr | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
-    assistants_path: str = "auto"
-    allow_insecure: bool = False
-    source: str = "command line"
-    explicit_url: bool = True
-
-
 def resolve_connection(
     url: str | None, api_key: str | None, profile: str | None, output: Output
 ) -> Connection:
-    """Find the server to use (flags, then environment, then the saved profile).
+    """The connection of a command: flags over environment over profile, field by field.
+
+    Settings warnings and the resolver's notices (a profile's key left out, and the rule
+    why) go to stderr.
 
     Raises:
-        UsageError: no server is known, or the URL or key is malformed.
+        UsageError: no server is known, the profile does not exist, or the URL or key is
+            malformed (the message names the flag or variable it came from).
     """
     install_log_redaction()
     loaded = load_settings()
     for warning in loaded.warnings:
         output.note(f"settings: {one_line(warning, 300)}")
-    settings = loaded.settings
-    if profile is not None:
-        if profile not in settings.profiles:
-            names = ", ".join(sorted(settings.profiles)) or "none saved"
-            raise UsageError(f"--profile: no profile named {one_line(profile, 60)!r} ({names})")
-        settings = settings.model_copy(update={"active_profile": profile})
-    env_url, env_key = read_env_overrides()
     try:
-        settings = apply_env_overrides(settings, env_url, env_key, source="environment")
-    except ValueError as exc:
-        raise UsageError(f"BBOT_URL/BBOT_API_KEY: {exc}") from None
-    try:
-        settings = apply_env_overrides(settings, url, api_key, source="command line")
-    except ValueError as exc:
-        raise UsageError(f"--url/--api-key: {exc}") from None
-    active = settings.active()
-    if active is None:
-        raise UsageError(
-            "no server: pass --url URL (or set BBOT_URL), or save a profile in the TUI"
+        conn = resolve(
+            loaded.settings,
+            flags=Overrides(url, api_key),
+            env=env_overrides(),
+            profile=profile,
         )
-    if active.api_key is not None:
-        register_secret(active.api_key.get_secret_value())
-    explicit = url is not None or env_url is not None
-    source = active.name.strip("()")
-    return Connection(
-        base_url=active.base_url,
-        api_key=active.api_key,
-        extra_headers=dict(active.extra_headers),
-        assistants_path=active.assistants_path,
-        allow_insecure=active.allow_insecure_http,
-        source=source,
-        explicit_url=explicit,
-    )
+    except ConnectError as exc:
+        raise UsageError(str(exc)) from None
+    for notice in conn.notices:
+        output.note(f"bbot-tui: {notice}")
+    return conn
 
 
 def make_client(conn: Connection) -> AgentClient:
-    """An :class:`AgentClient` for the connection (``auto`` starts with ``/assistants``)."""
-    path = (
-        "distribution-channels" if conn.assistants_path == "distribution-channels" else "assistants"
-    )
-    return AgentClient(
-        conn.base_url,
-        api_key=conn.api_key,
-        extra_headers=conn.extra_headers,
-        assistants_path=path,  # type: ignore[arg-type]
-        allow_insecure=conn.allow_insecure,
-    )
+    """The :class:`AgentClient` of a connection (``auto`` starts with ``/assistants``)."""
+    return conn.client()
 
 
 async def search_assistants(
@@ -187,11 +137,10 @@ async def search_assistants(
 ) -> Page[Assistant]:
     """Search assistants; with ``auto``, a missing ``/assistants`` retries B-Bot's name.
 
-    The fallback is :meth:`AgentClient.discover_assistants`, shared with the TUI and doctor.
+    The same search the TUI and ``--assistant`` use
+    (:func:`bbot_tui.session.assistants.list_assistants`).
     """
-    if auto:
-        return await client.discover_assistants(**kwargs)
-    return await client.search_assistants(**kwargs)
+    return await list_assistants(client, auto=auto, **kwargs)
 
 
 def describe_error(exc: errors.ApiError) -> str:

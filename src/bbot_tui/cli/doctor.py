@@ -1,5 +1,9 @@
 """``bbot-tui doctor``: print :func:`bbot_tui.session.doctor.run_checks` as ✓/✗ lines (or JSON).
 
+The server and key come from :func:`bbot_tui.session.connect.resolve_connection` like every
+other command (``--url`` with the key in ``BBOT_API_KEY`` checks with that key); the first line
+says where the key came from, and a notice says when a profile's key was left out and why.
+
 Exit 0 when no check failed, 1 otherwise (warnings, marked ``!``, do not fail).
 """
 
@@ -10,6 +14,7 @@ from dataclasses import asdict
 
 from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, Output, UsageError, resolve_connection
 from bbot_tui.config.security import mask_key
+from bbot_tui.session.connect import env_overrides
 from bbot_tui.session.doctor import run_checks
 from bbot_tui.text import one_line
 
@@ -20,17 +25,21 @@ _MARK = {True: "✓", False: "✗", None: "!"}
 
 async def doctor_command(args: argparse.Namespace, output: Output) -> int:
     """Check the connection to a server step by step."""
+    where = "given"
     try:
         conn = resolve_connection(args.url, args.api_key, args.profile, output)
-        url, headers, insecure = conn.base_url, conn.extra_headers, conn.allow_insecure
+        url, headers, insecure = conn.base_url, dict(conn.extra_headers), conn.allow_insecure
         key = conn.api_key.get_secret_value() if conn.api_key is not None else None
+        where = conn.describe_key()
     except UsageError:
         if args.url is None:
             raise
-        # a malformed URL or key given on the command line: the checks explain it
-        url, key, headers, insecure = args.url, args.api_key, {}, False
+        # a malformed URL or key (flag, else environment): the checks explain it
+        url, headers, insecure = args.url, {}, False
+        key = args.api_key if args.api_key is not None else env_overrides().api_key
     if not args.json:
-        output.note(f"checking {one_line(url, 200)} (key: {mask_key(key)})")
+        shown = mask_key(key) if key is None else f"{mask_key(key)}, {where}"
+        output.note(f"checking {one_line(url, 200)} (key: {shown})")
     checks = await run_checks(url, key, headers, allow_insecure=insecure)
     if args.json:
         output.json(

@@ -43,7 +43,7 @@ def _connection(p: argparse.ArgumentParser, prefix: str = "") -> None:
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
     _connection(p)
-    p.add_argument("--assistant", metavar="ID|GRAPH", help="assistant id or graph name")
+    p.add_argument("--assistant", metavar="ID|GRAPH|NAME", help="assistant id, graph id or name")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--thread", metavar="ID", help="run on this thread")
     where.add_argument("--new-thread", action="store_true", help="create a thread (default)")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from bbot_tui.api.models import RunCreate, RunCreateStateless
 from bbot_tui.cli.common import UsageError
+from bbot_tui.session.assistants import with_entity_id
 from bbot_tui.session.run import build_command
 from bbot_tui.stream.transcript import user_message
 from bbot_tui.text import one_line
@@ -87,6 +88,17 @@ class RunRequest:
     user_text: str | None = None
     input_texts: set[str] = field(default_factory=set)
     has_command: bool = False
+
+    def for_assistant(self, assistant_id: str, entity_id: str | None) -> RunRequest:
+        """A copy for the resolved assistant: its id, and B-Bot's entity id in
+        ``config.configurable`` unless the user set one."""
+        fields = {**self.fields, "assistant_id": assistant_id}
+        config = dict(fields.get("config") or {})
+        configurable = with_entity_id(config.get("configurable"), entity_id)
+        if configurable is not None:
+            config["configurable"] = configurable
+            fields["config"] = config
+        return replace(self, body=_validate(fields, self.stateless), fields=fields)
 
     def with_configurable(self, key: str, value: Any) -> RunRequest:
         """A copy with ``config.configurable[key]`` set unless the user set it."""

@@ -3,6 +3,11 @@
 Exit codes: 0 finished, 3 stopped at an interrupt or breakpoint (the pending interrupts and the
 command that goes on are printed), 1 run or server error, 2 bad usage (nothing sent), 130
 Ctrl+C (the run is cancelled on the server unless ``--detach``).
+
+Before anything is created, ``--assistant`` is resolved (id, graph id or name, through the
+assistants path the server answers: :mod:`bbot_tui.session.assistants`) and its entity id put
+in ``config.configurable``; a run the server still refuses leaves no thread behind
+(:mod:`bbot_tui.session.refusal`).
 """
 
 from __future__ import annotations
@@ -16,27 +21,27 @@ from typing import Any
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
-from bbot_tui.api.models import Assistant, RunCreate
+from bbot_tui.api.models import Assistant, RunCreate, RunCreateStateless
 from bbot_tui.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STOPPED,
-    UUID_RE,
     Connection,
     Output,
     UsageError,
     make_client,
     resolve_connection,
-    search_assistants,
 )
 from bbot_tui.cli.options import RunRequest, build_run_request
 from bbot_tui.cli.printer import TextPrinter, summary
 from bbot_tui.cli.record import Recorder
+from bbot_tui.session.assistants import AssistantLookupError, resolve_assistant
+from bbot_tui.session.refusal import discard_thread, is_refusal
 from bbot_tui.session.run import RunSession, SessionUpdate
 from bbot_tui.text import one_line, sanitize
 
-__all__ = ["join_command", "run_command"]
+__all__ = ["detach_body", "join_command", "run_command"]
 
 _QUIET_PHASES = {"posting", "streaming", "reconciling", "done", "joining"}
 CANCEL_CONFIRM_SECONDS = 15.0
@@ -50,33 +55,25 @@ def _cmd(*parts: str) -> str:
 def _conn_flags(conn: Connection) -> list[str]:
     if conn.explicit_url:
         return ["--url", conn.base_url]
-    if conn.source not in ("command line", "environment"):
-        return ["--profile", conn.source]
+    if conn.profile is not None:
+        return ["--profile", conn.profile.name]
     return []
 
 
-async def resolve_assistant(
-    client: AgentClient, name: str, *, search: bool, auto: bool
-) -> Assistant | None:
-    """The assistant a run names: by id, or (when ``search``) a graph's default assistant."""
+async def find_assistant(client: AgentClient, name: str, *, auto: bool) -> Assistant:
+    """The assistant ``--assistant`` names (id, graph id or name), before anything is made.
+
+    Raises:
+        UsageError: no assistant, or several, match (exit 2).
+    """
     try:
-        if UUID_RE.match(name):
-            return await client.get_assistant(name)
-        if not search:
-            return None
-        page = await search_assistants(client, auto=auto, graph_id=name, limit=20)
-    except (errors.HttpError, errors.ProtocolError):
-        return None
-    system = [a for a in page.items if (a.metadata or {}).get("created_by") == "system"]
-    return (system or page.items or [None])[0]
+        return await resolve_assistant(client, name, auto=auto)
+    except AssistantLookupError as exc:
+        raise UsageError(f"--assistant: {exc}") from None
 
 
-async def check_breakpoints(
-    client: AgentClient, assistant: Assistant | None, req: RunRequest
-) -> None:
+async def check_breakpoints(client: AgentClient, assistant: Assistant, req: RunRequest) -> None:
     """Reject ``--interrupt-before/after`` node names the assistant's graph does not have."""
-    if assistant is None:
-        return
     wanted = {
         "--interrupt-before": req.body.interrupt_before,
         "--interrupt-after": req.body.interrupt_after,
@@ -84,7 +81,7 @@ async def check_breakpoints(
     if not any(isinstance(v, list) for v in wanted.values()):
         return
     try:
-        graph = await client.get_graph(assistant.assistant_id, xray=True)
+        graph = await client.assistants.graph(assistant.assistant_id, xray=True)
     except (errors.HttpError, errors.ProtocolError):
         return
     nodes = graph.node_names()
@@ -103,7 +100,9 @@ async def baseline_ids(client: AgentClient, thread_id: str, run_id: str | None =
     """Ids of the messages the thread had before the run (or now, without a run id)."""
     with contextlib.suppress(errors.NotFound, errors.Unprocessable):
         if run_id is not None:
-            history = await client.get_history(thread_id, limit=100, metadata={"run_id": run_id})
+            history = await client.threads.get_history(
+                thread_id, limit=100, metadata={"run_id": run_id}
+            )
             if history:
                 oldest = history[-1]
                 parent = oldest.parent_checkpoint_id or (
@@ -111,9 +110,9 @@ async def baseline_ids(client: AgentClient, thread_id: str, run_id: str | None =
                 )
                 if (oldest.metadata or {}).get("source") == "input" or not parent:
                     return {str(m.get("id")) for m in oldest.messages if m.get("id")}
-                state = await client.get_state(thread_id, checkpoint_id=parent)
+                state = await client.threads.get_state(thread_id, checkpoint_id=parent)
                 return {str(m.get("id")) for m in state.messages if m.get("id")}
-        state = await client.get_state(thread_id)
+        state = await client.threads.get_state(thread_id)
         return {str(m.get("id")) for m in state.messages if m.get("id")}
     return set()
 
@@ -210,7 +209,9 @@ class _Follower:
         if self.recorder is not None:
             if session.thread_id:
                 with contextlib.suppress(errors.ApiError):
-                    state = await session.client.get_state(session.thread_id, subgraphs=True)
+                    state = await session.client.threads.get_state(
+                        session.thread_id, subgraphs=True
+                    )
                     self.recorder.state(state)
             self.recorder.summary(self._summary(outcome.status, command))
         if self.json_mode:
@@ -274,7 +275,7 @@ class _Follower:
         await self.session.cancel()
         delay = 0.05
         while True:
-            run = await self.session.client.get_run(thread_id, run_id)
+            run = await self.session.client.runs.get(thread_id, run_id)
             if not run.active:
                 return
             await asyncio.sleep(delay)
@@ -290,61 +291,81 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
     req = build_run_request(args)
     conn = resolve_connection(args.url, args.api_key, args.profile, output)
     async with make_client(conn) as client:
-        wants_graph = any(
-            isinstance(v, list) for v in (req.body.interrupt_before, req.body.interrupt_after)
+        # validate first: nothing is created for a run that names no assistant
+        assistant = await find_assistant(
+            client, args.assistant, auto=conn.assistants_path == "auto"
         )
-        assistant = await resolve_assistant(
-            client, args.assistant, search=wants_graph, auto=conn.assistants_path == "auto"
-        )
-        if assistant is not None and assistant.entity_id:
-            req = req.with_configurable("entity_id", assistant.entity_id)
+        req = req.for_assistant(assistant.assistant_id, assistant.entity_id)
         await check_breakpoints(client, assistant, req)
-        thread_id: str | None = None
-        baseline: set[str] = set()
-        if not req.stateless:
-            if args.thread:
-                thread_id = args.thread
-                baseline = await baseline_ids(client, thread_id)
-            else:
-                thread_id = (await client.create_thread()).thread_id
-        if args.detach:
-            assert thread_id is not None
-            return await _detach(client, conn, req, thread_id, output, json_mode=args.json)
-        follower = _Follower(
-            output,
-            conn,
-            RunSession(client),
-            json_mode=args.json,
-            assistant=args.assistant,
-            baseline=baseline,
-            skip_texts=req.input_texts,
-            detach=False,
-        )
-        session = follower.session
-        session.on_run = follower.announce
-        if args.wait:
-            await session.wait(req.body, thread_id=thread_id, user_text=req.user_text)
-            return await follower.finish()
-        if args.record:
-            follower.recorder = Recorder(
-                args.record, conn.api_key.get_secret_value() if conn.api_key else None
-            )
-            endpoint = (
-                f"POST /threads/{thread_id}/runs/stream" if thread_id else "POST /runs/stream"
-            )
-            follower.recorder.request(
-                endpoint,
-                conn.base_url,
-                req.body.to_body(),
-                user_text=req.user_text,
-                baseline=baseline,
-            )
+        session = RunSession(client)
+        if req.stateless or args.thread:
+            baseline = await baseline_ids(client, args.thread) if args.thread else set()
+            return await _start(args, output, conn, session, req, args.thread, baseline)
+        thread_id = (await client.threads.create()).thread_id
         try:
-            updates = session.run(req.body, thread_id=thread_id, user_text=req.user_text)
-            return await follower.follow(updates)
-        finally:
-            if follower.recorder is not None:
-                follower.recorder.close()
+            return await _start(args, output, conn, session, req, thread_id, set())
+        except errors.ApiError as exc:
+            if session.run_id is None and is_refusal(exc):
+                # the thread was made for this run only: an empty one must not stay behind
+                output.note(await discard_thread(client, thread_id))
+            raise
+
+
+async def _start(
+    args: argparse.Namespace,
+    output: Output,
+    conn: Connection,
+    session: RunSession,
+    req: RunRequest,
+    thread_id: str | None,
+    baseline: set[str],
+) -> int:
+    """Send the validated run (detached, waited or streamed) and follow it to its end."""
+    client = session.client
+    if args.detach:
+        assert thread_id is not None
+        return await _detach(client, conn, req, thread_id, output, json_mode=args.json)
+    follower = _Follower(
+        output,
+        conn,
+        session,
+        json_mode=args.json,
+        assistant=args.assistant,
+        baseline=baseline,
+        skip_texts=req.input_texts,
+        detach=False,
+    )
+    session.on_run = follower.announce
+    if args.wait:
+        await session.wait(req.body, thread_id=thread_id, user_text=req.user_text)
+        return await follower.finish()
+    if args.record:
+        follower.recorder = Recorder(
+            args.record, conn.api_key.get_secret_value() if conn.api_key else None
+        )
+        endpoint = f"POST /threads/{thread_id}/runs/stream" if thread_id else "POST /runs/stream"
+        follower.recorder.request(
+            endpoint,
+            conn.base_url,
+            req.body.to_body(),
+            user_text=req.user_text,
+            baseline=baseline,
+        )
+    try:
+        updates = session.run(req.body, thread_id=thread_id, user_text=req.user_text)
+        return await follower.follow(updates)
+    finally:
+        if follower.recorder is not None:
+            follower.recorder.close()
+
+
+def detach_body(body: RunCreate | RunCreateStateless) -> RunCreate:
+    """The body ``run --detach`` posts: resumable unless the user said otherwise, so that
+    ``join`` can replay the run from its start."""
+    if "stream_resumable" not in body.model_fields_set:
+        body = RunCreate.model_validate({**body.to_body(), "stream_resumable": True})
+    assert isinstance(body, RunCreate)
+    return body
 
 
 async def _detach(
@@ -357,11 +378,7 @@ async def _detach(
     json_mode: bool,
 ) -> int:
     """Start the run in the background (resumable, so ``join`` can replay it) and return."""
-    body = req.body
-    if "stream_resumable" not in body.model_fields_set:
-        body = RunCreate.model_validate({**body.to_body(), "stream_resumable": True})
-    assert isinstance(body, RunCreate)
-    run = await client.create_run(thread_id, body)
+    run = await client.runs.create(thread_id, detach_body(req.body))
     join = _cmd("bbot-tui", "join", *_conn_flags(conn), thread_id, run.run_id)
     if json_mode:
         line = {
@@ -388,7 +405,7 @@ async def join_command(args: argparse.Namespace, output: Output) -> int:
         thread_id: str = args.thread
         run_id: str | None = args.run
         if run_id is None:
-            runs = await client.list_runs(thread_id, limit=50)
+            runs = await client.runs.list(thread_id, limit=50)
             active = [r for r in runs if r.active]
             if not active:
                 latest = f" (latest: {runs[0].run_id}, {runs[0].status})" if runs else ""
@@ -396,7 +413,7 @@ async def join_command(args: argparse.Namespace, output: Output) -> int:
                 output.note("  hint: pass RUN to replay a finished resumable run")
                 return EXIT_ERROR
             run_id = active[0].run_id
-        run = await client.get_run(thread_id, run_id)
+        run = await client.runs.get(thread_id, run_id)
         baseline = await baseline_ids(client, thread_id, run_id)
         follower = _Follower(
             output,

@@ -54,11 +54,11 @@ __all__ = [
     "LoadResult",
     "Profile",
     "Settings",
-    "apply_env_overrides",
     "asave_settings",
     "load_settings",
     "read_env_overrides",
     "save_settings",
+    "with_launch_profile",
 ]
 
 SETTINGS_VERSION = 1
@@ -68,7 +68,7 @@ HISTORY_LIMIT = 200
 """How many composer entries :attr:`Settings.input_history` keeps."""
 
 EPHEMERAL_PROFILE_NAMES = frozenset({"(command line)", "(environment)"})
-"""Names of the one-launch profiles made by :func:`apply_env_overrides`; never saved."""
+"""Names of the one-launch profiles of :func:`with_launch_profile`; never saved."""
 
 FILE_MODE = 0o600
 """Mode of the saved settings file."""
@@ -474,7 +474,7 @@ def _write_atomic(payload: bytes, path: Path, sequence: int) -> None:
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write settings atomically to a 0600 file in a 0700 directory.
 
-    Ephemeral profiles from :func:`apply_env_overrides` are not written. The API key is
+    One-launch profiles (:func:`with_launch_profile`) are not written. The API key is
     written in clear: the file's mode is the protection.
 
     Args:
@@ -531,57 +531,29 @@ def read_env_overrides(environ: Mapping[str, str] | None = None) -> tuple[str | 
     return url, key
 
 
-def _same_origin(a: str, b: str) -> bool:
-    return a.split("/", 3)[:3] == b.split("/", 3)[:3]
+def with_launch_profile(settings: Settings, profile: Profile) -> Settings:
+    """Return a copy of ``settings`` whose active profile is a one-launch ``profile``.
 
-
-def apply_env_overrides(
-    settings: Settings,
-    url: str | None,
-    api_key: str | None,
-    *,
-    source: Literal["command line", "environment"] = "command line",
-) -> Settings:
-    """Return a copy of ``settings`` whose active profile carries a one-launch override.
-
-    The override profile is named ``(command line)`` or ``(environment)`` and is never saved.
-    It starts from the active profile. When ``url`` points at a different origin, the saved
-    key, extra headers and insecure-http opt-in are *not* carried over, so a saved key is never
-    sent to a server it was not saved for.
+    The profile is the one :func:`bbot_tui.session.connect.resolve_connection` made from the
+    command line and the environment (it decides which URL and key go together); it is named
+    ``(command line)`` or ``(environment)`` and never saved: :func:`save_settings` leaves it
+    out and writes the saved active profile instead.
 
     Args:
         settings: The loaded settings (not modified).
-        url: Server URL override, or None.
-        api_key: API key override, or None.
-        source: Where the overrides came from, for the profile name.
+        profile: The one-launch profile; its name is one of :data:`EPHEMERAL_PROFILE_NAMES`.
 
     Returns:
-        ``settings`` itself when both overrides are None, otherwise the modified copy.
+        The modified copy.
 
     Raises:
-        ValueError: If the URL or key is invalid, or a key is given with no URL to use it for.
+        ValueError: If the profile's name is not a one-launch name (it would be saved).
     """
-    if url is None and api_key is None:
-        return settings
-    base = settings.active()
-    new_url = normalize_base_url(url) if url is not None else None
-    if new_url is None and base is None:
-        raise ValueError("an API key was given but no server URL; pass a URL too")
-    key = SecretStr(normalize_api_key(api_key)) if api_key is not None else None
-    name = f"({source})"
-    if base is not None and (new_url is None or _same_origin(new_url, base.base_url)):
-        update: dict[str, Any] = {"name": name}
-        if new_url is not None:
-            update["base_url"] = new_url
-        if key is not None:
-            update["api_key"] = key
-        profile = Profile.model_validate({**base.model_dump(), **update})
-    else:
-        assert new_url is not None
-        profile = Profile(name=name, base_url=new_url, api_key=key)
+    if profile.name not in EPHEMERAL_PROFILE_NAMES:
+        raise ValueError(f"{profile.name!r} is not a one-launch profile name")
     result = settings.model_copy(deep=True)
-    result.profiles = {**result.profiles, name: profile}
+    result.profiles = {**result.profiles, profile.name: profile}
     if settings.active_profile not in EPHEMERAL_PROFILE_NAMES:
         result._base_active = settings.active_profile
-    result.active_profile = name
+    result.active_profile = profile.name
     return result

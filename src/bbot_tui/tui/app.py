@@ -57,10 +57,10 @@ NOTICE_TIMEOUT = 30.0
 
 
 def default_client(profile: Profile) -> AgentClient:
-    """The client of a profile, as the CLI uses it.
+    """The client of a profile, built the one way the CLI builds its own.
 
     Args:
-        profile: The profile.
+        profile: The profile (the one-launch profile already carries the overrides).
 
     Returns:
         A new client (the caller closes it).
@@ -68,16 +68,9 @@ def default_client(profile: Profile) -> AgentClient:
     Raises:
         ConfigError: a bad URL or key, or a key over plain http to a remote host.
     """
-    from bbot_tui.api.client import AgentClient
+    from bbot_tui.session.connect import Connection
 
-    path = "assistants" if profile.assistants_path == "auto" else profile.assistants_path
-    return AgentClient(
-        profile.base_url,
-        api_key=profile.api_key,
-        extra_headers=profile.extra_headers,
-        assistants_path=path,
-        allow_insecure=profile.allow_insecure_http,
-    )
+    return Connection.from_profile(profile).client()
 
 
 class BbotApp(App[int]):
@@ -188,23 +181,40 @@ class BbotApp(App[int]):
             self.settings.active_profile = profile.name
 
     def _apply_overrides(self) -> None:
-        from bbot_tui.config.settings import apply_env_overrides, read_env_overrides
+        """Resolve ``--profile``, ``--url``/``--api-key`` and the environment like the CLI.
+
+        :func:`~bbot_tui.session.connect.resolve_connection` decides, per field, flag over
+        environment over profile, and keeps a profile's key to its own origin; an overridden
+        connection becomes a one-launch profile (never saved).
+        """
+        from bbot_tui.config.settings import with_launch_profile
+        from bbot_tui.session.connect import (
+            ConnectError,
+            Overrides,
+            env_overrides,
+            resolve_connection,
+        )
 
         assert self.settings is not None
         url, api_key, profile, read_env = self._overrides
-        source: Any = "command line"
+        if profile is not None and profile not in self.settings.profiles:
+            self._warnings.append(f"There is no profile named {one_line(profile, 40)!r}.")
+            profile = None
         if profile is not None:
-            if profile in self.settings.profiles:
-                self.settings.active_profile = profile
-            else:
-                self._warnings.append(f"There is no profile named {one_line(profile, 40)!r}.")
-        if url is None and api_key is None and read_env:
-            url, api_key = read_env_overrides()
-            source = "environment"
+            self.settings.active_profile = profile
+        flags = Overrides(url, api_key)
+        env = env_overrides() if read_env else Overrides()
+        if not (flags.given or env.given):
+            return
         try:
-            self.settings = apply_env_overrides(self.settings, url, api_key, source=source)
-        except ValueError as exc:
+            conn = resolve_connection(self.settings, flags=flags, env=env, profile=profile)
+        except ConnectError as exc:
+            source = "environment" if exc.source == "environment" else "command line"
             self._warnings.append(f"The {source} server override was ignored: {exc}")
+            return
+        self._warnings += conn.notices
+        if conn.overridden:
+            self.settings = with_launch_profile(self.settings, conn.launch_profile())
 
     def settings_for_disk(self) -> Settings:
         """The settings to write: one-launch profiles removed, the saved active profile kept."""
