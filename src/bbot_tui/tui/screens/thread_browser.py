@@ -116,14 +116,15 @@ class ThreadBrowser:
             With ``restore``, the assistant (and thread) to select; otherwise, or when the server
             has no assistants, None.
         """
+        from bbot_tui.session.assistants import list_assistants  # httpx: after the first frame
+
         services = self._host.services
         client = services.client
         self._host.status_bar.notice = "loading assistants…"
         profile = services.profile
-        if profile is not None and profile.assistants_path == "auto":
-            page = await client.discover_assistants(limit=100)  # /assistants, else B-Bot's name
-        else:
-            page = await client.search_assistants(limit=100)
+        # the search `run --assistant` resolves through: /assistants, else B-Bot's name
+        auto = profile is not None and profile.assistants_path == "auto"
+        page = await list_assistants(client, auto=auto, limit=100)
         self._host.status_bar.notice = ""
         self._host.assistant_pane.set_assistants(page.items)
         if not page.items:
