@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=1.0, metavar="X", help="0 = no delays")
     replay.add_argument("--json", action="store_true")
 
+    export = sub.add_parser("export", help="a thread as Markdown, JSON or an HTML page")
+    _connection(export)
+    export.add_argument("thread", metavar="THREAD")
+    export.add_argument("--format", metavar="FORMAT", help="markdown, json or html")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
     add_script_parser(sub, _connection)
     return parser
 
@@ -201,6 +207,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.doctor import doctor_command
 
         return doctor_command
+    if command == "export":
+        from bbot_tui.cli.export import export_command
+
+        return export_command
     if command == "script":
         from bbot_tui.cli.script import script_command
 
