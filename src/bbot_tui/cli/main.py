@@ -93,6 +93,12 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         "--detach", action="store_true", help="start the run, leave it going, print how to join"
     )
     p.add_argument("--record", metavar="FILE", help="record the request and events (JSON lines)")
+    p.add_argument(
+        "--as",
+        dest="as_code",
+        metavar="LANG",
+        help="print the request as curl, python or js code instead of sending it",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +213,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.doctor import doctor_command
 
         return doctor_command
+    if command == "run --as":
+        from bbot_tui.cli.as_code import as_code_command
+
+        return as_code_command
     if command == "export":
         from bbot_tui.cli.export import export_command
 
@@ -248,5 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bbot_tui.cli.common import Output, run_async
 
     output = Output()
+    if command == "run" and args.as_code is not None:
+        command = "run --as"
     handler = _headless(command)
     return run_async(lambda: handler(args, output), output)

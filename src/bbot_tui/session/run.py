@@ -48,7 +48,7 @@ from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
 from bbot_tui.stream.transcript import Transcript
 
-__all__ = ["RunOutcome", "RunSession", "SessionUpdate", "build_command"]
+__all__ = ["RunOutcome", "RunSession", "SessionUpdate", "build_command", "session_body"]
 
 
 def build_command(
@@ -78,6 +78,30 @@ def build_command(
     if goto is not None:
         fields["goto"] = goto
     return Command.model_validate(fields)
+
+
+def session_body(
+    body: RunCreate | RunCreateStateless, *, thread_id: str | None
+) -> RunCreate | RunCreateStateless:
+    """The body :meth:`RunSession.run` streams (``bbot-tui run --as`` prints the same).
+
+    A run on a thread is made resumable (``stream_resumable``, ``on_disconnect=continue``)
+    unless the caller set those, and tagged with ``metadata.client_request_id`` so a POST that
+    fails before its answer is looked up instead of sent twice. A stateless body is unchanged.
+    """
+    if not (isinstance(body, RunCreate) or thread_id is not None):
+        return body
+    updates: dict[str, Any] = {}
+    if "stream_resumable" not in body.model_fields_set:
+        updates["stream_resumable"] = True
+    if "on_disconnect" not in body.model_fields_set:
+        updates["on_disconnect"] = "continue"  # a dropped stream must not stop the run
+    metadata = dict(body.metadata or {})
+    metadata.setdefault("client_request_id", uuid.uuid4().hex)
+    updates["metadata"] = metadata
+    body = body.model_copy(update=updates)
+    body.__pydantic_fields_set__.update(updates)
+    return body
 
 
 class RunSession(StreamMachine):
@@ -147,17 +171,7 @@ class RunSession(StreamMachine):
         unless the caller set those, and tagged with ``metadata.client_request_id`` so a POST
         that fails before its answer is looked up instead of sent twice.
         """
-        if isinstance(body, RunCreate) or thread_id is not None:
-            updates: dict[str, Any] = {}
-            if "stream_resumable" not in body.model_fields_set:
-                updates["stream_resumable"] = True
-            if "on_disconnect" not in body.model_fields_set:
-                updates["on_disconnect"] = "continue"  # a dropped stream must not stop the run
-            metadata = dict(body.metadata or {})
-            metadata.setdefault("client_request_id", uuid.uuid4().hex)
-            updates["metadata"] = metadata
-            body = body.model_copy(update=updates)
-            body.__pydantic_fields_set__.update(updates)
+        body = session_body(body, thread_id=thread_id)
         if user_text:
             body, message_id = with_input_message_id(body, user_text)
             self.transcript.add_user_message(user_text, message_id)
