@@ -180,6 +180,46 @@ def test_the_approval_graph_answered_approve_edit_and_reject_in_one_script(
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the wait endpoint instead of a stream, with a parallel interrupt answered by node
+        """
+assistant: parallel
+options: {mode: wait}
+steps:
+  - say: go
+  - expect: {interrupt: true}
+  - answers: {ask_a: "1", ask_b: "2"}
+  - expect: {contains: "a=1 b=2", status: success}
+""",
+        # a breakpoint from the run options, then one command made of an update and a goto
+        """
+assistant: steps
+options: {interrupt_before: [step2]}
+steps:
+  - say: go
+  - expect: {status: interrupted, interrupt: false, contains: step1}
+  - update: {messages: [{type: ai, content: patched}]}
+    goto: step3
+  - expect: {matches: "step3|patched", status: success}
+""",
+    ],
+    ids=["wait-mode", "update-goto"],
+)
+def test_run_options_wait_mode_and_update_goto_steps(
+    capsys: pytest.CaptureFixture[str], server_url: str, tmp_path: Path, text: str
+) -> None:
+    r = _play(capsys, server_url, _script(tmp_path, text), "--check", "--json")
+    assert r.code == EXIT_OK, r.err
+    steps = [x for x in r.lines() if x["type"] == "step"]
+    assert steps[2].get("goto") == "step3" or steps[2].get("answers") == {
+        "ask_a": "1",
+        "ask_b": "2",
+    }
+    assert _summary(r)["checks"]["failed"] == 0
+
+
 # --- failures ------------------------------------------------------------------------------------
 
 
