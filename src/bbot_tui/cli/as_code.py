@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from bbot_tui.api.models import RunCreate, RunCreateStateless
 from bbot_tui.cli.common import EXIT_OK, Output, UsageError, make_client, resolve_connection
 from bbot_tui.cli.options import build_run_request
 from bbot_tui.cli.runner import check_breakpoints, detach_body, find_assistant
@@ -54,6 +55,7 @@ async def as_code_command(args: argparse.Namespace, output: Output) -> int:
     thread_id: str | None = None if req.stateless else args.thread
     new_thread = not req.stateless and thread_id is None
     endpoint: RunEndpoint = "create" if args.detach else "wait" if args.wait else "stream"
+    body: RunCreate | RunCreateStateless
     if endpoint == "create":
         body = detach_body(req.body)
     elif endpoint == "wait":
