@@ -171,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", metavar="FORMAT", help="markdown, json or html")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
 
+    bundle = sub.add_parser("bundle", help="a debug zip of a thread, without secrets")
+    _connection(bundle)
+    bundle.add_argument("thread", metavar="THREAD")
+    bundle.add_argument("-o", "--output", metavar="FILE.zip", help="default: a dated name here")
+
     add_script_parser(sub, _connection)
     return parser
 
@@ -217,6 +222,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.as_code import as_code_command
 
         return as_code_command
+    if command == "bundle":
+        from bbot_tui.cli.bundle import bundle_command
+
+        return bundle_command
     if command == "export":
         from bbot_tui.cli.export import export_command
 

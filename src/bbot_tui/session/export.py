@@ -56,6 +56,7 @@ __all__ = [
     "Entry",
     "ExportFormat",
     "ThreadRecord",
+    "assistant_id_of",
     "entries",
     "public_url",
     "read_thread",
@@ -195,14 +196,15 @@ async def read_thread(client: AgentClient, thread_id: str) -> ThreadRecord:
         record.runs = await _runs(client, thread_id)
     except (errors.HttpError, errors.ProtocolError) as exc:
         record.notes.append(f"the runs could not be read ({one_line(exc.message, 200)})")
-    assistant_id = _assistant_id(record)
+    assistant_id = assistant_id_of(record)
     if assistant_id:
         with contextlib.suppress(errors.HttpError, errors.ProtocolError):
             record.assistant = await client.assistants.get(assistant_id)
     return record
 
 
-def _assistant_id(record: ThreadRecord) -> str | None:
+def assistant_id_of(record: ThreadRecord) -> str | None:
+    """The thread's assistant: its state's, else its metadata's, else its last run's."""
     for source in (record.state.metadata, record.thread.metadata):
         value = (source or {}).get("assistant_id")
         if isinstance(value, str) and value:
@@ -216,7 +218,7 @@ def _assistant_id(record: ThreadRecord) -> str | None:
 # --------------------------------------------------------------------------- scrubbing
 
 
-def scrub(value: Any, secrets: Iterable[str] = ()) -> Any:
+def scrub(value: Any, secrets: Iterable[str] = (), *, neutralise: bool = True) -> Any:
     """A copy of a JSON-like value with every string sanitized and every secret masked.
 
     Strings (dict keys included) go through :func:`bbot_tui.text.sanitize`; each secret found
@@ -226,11 +228,14 @@ def scrub(value: Any, secrets: Iterable[str] = ()) -> Any:
     Args:
         value: a str, number, bool, None, or dicts/lists/tuples of those.
         secrets: exact values to mask (secrets shorter than 4 characters are ignored).
+        neutralise: sanitize the strings too (False: only mask, for a debug bundle that must
+            show what the server sent; JSON escapes its control characters anyway).
     """
     masks = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def clean(text: str) -> str:
-        text = sanitize(text)
+        if neutralise:
+            text = sanitize(text)
         for secret in masks:
             if secret in text:
                 text = text.replace(secret, _REDACTED)
@@ -667,7 +672,7 @@ def _header(record: ThreadRecord) -> list[tuple[str, str]]:
     """``(label, markdown value)`` rows of the header."""
     rows: list[tuple[str, str]] = []
     assistant = record.assistant
-    assistant_id = _assistant_id(record)
+    assistant_id = assistant_id_of(record)
     if assistant is not None:
         text = _escape(assistant.label) + f" ({_code(assistant.assistant_id)}"
         text += f", graph {_code(assistant.graph_id)})" if assistant.graph_id else ")"
