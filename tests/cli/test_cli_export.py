@@ -20,7 +20,7 @@ import pytest
 from cli_helpers import get, post, run_cli
 
 from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
-from bbot_tui.session.export import scrub
+from bbot_tui.session.thread_record import scrub
 from bbot_tui.stream.transcript import role_of
 from bbot_tui.text import sanitize
 

@@ -14,14 +14,12 @@ from bbot_tui.api.models import Run, Thread, ThreadState
 from bbot_tui.cli.common import UsageError
 from bbot_tui.cli.export import pick_format
 from bbot_tui.session.export import (
-    ThreadRecord,
     entries,
-    public_url,
-    scrub,
     to_html,
     to_json,
     to_markdown,
 )
+from bbot_tui.session.thread_record import ThreadRecord, public_url, scrub
 from bbot_tui.text import sanitize
 
 KEY = "bbot_unit_key_93c1d7e2"

@@ -14,13 +14,8 @@ from pathlib import Path
 
 from bbot_tui.cli.common import EXIT_OK, Output, UsageError, make_client, resolve_connection
 from bbot_tui.config.security import registered_secrets
-from bbot_tui.session.export import (
-    EXPORT_FORMATS,
-    EXTENSIONS,
-    ExportFormat,
-    read_thread,
-    render,
-)
+from bbot_tui.session.export import EXPORT_FORMATS, EXTENSIONS, ExportFormat, render
+from bbot_tui.session.thread_record import read_thread
 from bbot_tui.text import one_line
 
 __all__ = ["export_command", "write_private"]

@@ -41,7 +41,13 @@ from bbot_tui.config.run_state import load_runs
 from bbot_tui.config.security import redact
 from bbot_tui.config.settings import Settings
 from bbot_tui.session.connect import Connection
-from bbot_tui.session.export import ThreadRecord, assistant_id_of, public_url, read_thread, scrub
+from bbot_tui.session.thread_record import (
+    ThreadRecord,
+    assistant_id_of,
+    public_url,
+    read_thread,
+    scrub,
+)
 from bbot_tui.text import one_line
 
 __all__ = ["LOG_LIMIT", "PACKAGES", "Bundle", "collect_bundle", "default_name"]
