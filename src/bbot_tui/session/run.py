@@ -1,8 +1,8 @@
 """The run flow shared by the TUI and the headless CLI: start, resume, cancel, rejoin.
 
 A :class:`RunSession` drives one thread's runs through the connection state machine of
-docs/PROTOCOL.md ("The connection state machine") and yields :class:`SessionUpdate` batches while a
-run streams::
+``docs/PROTOCOL.md`` ("The connection state machine") and yields :class:`SessionUpdate`
+batches while a run streams::
 
     POSTING --error before headers--> FINDING (runs by metadata.client_request_id)
             --found--> JOINING(-1) --not found--> re-POST (at most twice)
@@ -14,10 +14,15 @@ run streams::
     RECONCILE: GET /threads/{t}/state replaces the streamed preview (after a cancel, the
                preview the state lacks stays, flagged unsaved).
 
-The flow is split by concern: this module starts, joins, waits for and cancels runs;
-:mod:`bbot_tui.session.streamer` reads streams (watchdog, rejoin, drain);
-:mod:`bbot_tui.session.core` holds the result types, the retry policy, run lookup,
-reconciliation with the thread state and the classification of a stop.
+The session owns the posting (and the decision to look a run up before posting again) and
+hands the rest to collaborators, each with its own state and tests:
+
+- :class:`~bbot_tui.session.reader.StreamReader` reads one connection (pump, watchdog);
+- :class:`~bbot_tui.session.finder.RunFinder` finds a run whose POST lost its answer;
+- :class:`~bbot_tui.session.rejoiner.Rejoiner` follows a run after its first connection
+  (status checks, rejoins, the drain);
+- :class:`~bbot_tui.session.reconciler.Reconciler` ends a run on the thread state;
+- :class:`~bbot_tui.stream.reducer.Reducer` turns the events into the transcript.
 
 Nothing here imports Textual; the TUI runs it in a worker, the CLI in ``asyncio.run``.
 """
@@ -29,10 +34,11 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any, Literal
+from typing import Any
 
 from bbot_tui.api import errors
-from bbot_tui.api.client import AgentClient
+from bbot_tui.api.client import AgentClient, StreamResponse
+from bbot_tui.api.literals import CancelAction
 from bbot_tui.api.models import Command, RunCreate, RunCreateStateless, ThreadState
 from bbot_tui.session.core import (
     MAX_POSTS,
@@ -42,7 +48,10 @@ from bbot_tui.session.core import (
     backoff,
     retry_delay,
 )
-from bbot_tui.session.streamer import StreamMachine
+from bbot_tui.session.finder import REQUEST_ID, RunFinder
+from bbot_tui.session.reader import StreamReader
+from bbot_tui.session.reconciler import Reconciler, end_notice
+from bbot_tui.session.rejoiner import Rejoiner, preview_stopped
 from bbot_tui.stream.inputs import with_input_message_id
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
@@ -97,14 +106,14 @@ def session_body(
     if "on_disconnect" not in body.model_fields_set:
         updates["on_disconnect"] = "continue"  # a dropped stream must not stop the run
     metadata = dict(body.metadata or {})
-    metadata.setdefault("client_request_id", uuid.uuid4().hex)
+    metadata.setdefault(REQUEST_ID, uuid.uuid4().hex)
     updates["metadata"] = metadata
     body = body.model_copy(update=updates)
     body.__pydantic_fields_set__.update(updates)
     return body
 
 
-class RunSession(StreamMachine):
+class RunSession:
     """Runs on one server through one client, with an evolving transcript.
 
     Args:
@@ -119,6 +128,14 @@ class RunSession(StreamMachine):
         on_run: called with ``(thread_id, run_id)`` as soon as a run is known, and with
             ``(thread_id, None)`` when it ended (the TUI persists it to rejoin after a
             restart).
+
+    Attributes:
+        client: the client.
+        reducer: the reducer filling :attr:`transcript`.
+        thread_id, run_id: the current (or last) run, as soon as known.
+        outcome: how the current (or last) run went.
+        on_run: see above (may be set after construction).
+        rejoin_budget: see above.
     """
 
     def __init__(
@@ -133,17 +150,26 @@ class RunSession(StreamMachine):
     ) -> None:
         self.client = client
         self.reducer = Reducer(transcript)
-        self.watchdog = watchdog
         self.rejoin_budget = rejoin_budget
-        self.stall_limit = stall_limit
         self.on_run = on_run
         self.outcome = RunOutcome()
         self.thread_id: str | None = None
         self.run_id: str | None = None
-        self._cancel_requested: str | None = None
-        self._preview = True  # False once a size cap stopped the live preview
-        self.last_state: ThreadState | None = None
+        self._cancel: CancelAction | None = None
+        """The cancel this client requested for the current run, if any."""
+        self._reader = StreamReader(self._poll_run, watchdog=watchdog, stall_limit=stall_limit)
+        self._finder = RunFinder(client)
+        self._reconciler = Reconciler(client, self.reducer)
+
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript being filled."""
+        return self.reducer.transcript
+
+    @property
+    def last_state(self) -> ThreadState | None:
         """The thread state read at the last stop (the TUI shows it at a breakpoint)."""
+        return self._reconciler.last_state
 
     # --- opening a thread ---------------------------------------------------------------
 
@@ -151,9 +177,7 @@ class RunSession(StreamMachine):
         """Show a thread's stored messages and pending interrupts."""
         state = await self.client.get_state(thread_id)
         self.thread_id = thread_id
-        self.reducer.load_messages(state.messages)
-        self.reducer.reconcile(state.messages)
-        self._apply_stop(state, run_status=None)
+        self._reconciler.show(state)
         return state
 
     # --- starting runs ------------------------------------------------------------------
@@ -208,18 +232,18 @@ class RunSession(StreamMachine):
         if isinstance(values.get("messages"), list):
             self.reducer.reconcile(values["messages"])
         if result.interrupts:
-            self.reducer._interrupts(result.interrupts, ())
+            self.reducer.add_interrupts(result.interrupts)
         if self.thread_id and isinstance(body, RunCreate):
             with contextlib.suppress(errors.ApiError):
-                await self._reconcile(self.thread_id, run_status=None)
+                await self._reconciler.reconcile(self.thread_id, run_status=None)
         self.reducer.end_run(time.monotonic())
         return self._finish()
 
-    async def cancel(self, *, action: Literal["interrupt", "rollback"] = "interrupt") -> bool:
+    async def cancel(self, *, action: CancelAction = "interrupt") -> bool:
         """Stop the current run on the server (a 404 means it had already stopped)."""
         if not (self.thread_id and self.run_id):
             return False
-        self._cancel_requested = action
+        self._cancel = action
         return await self.client.cancel_run(self.thread_id, self.run_id, action=action)
 
     # --- the state machine ------------------------------------------------------------
@@ -231,6 +255,7 @@ class RunSession(StreamMachine):
         self.thread_id, self.run_id = thread_id, None
         dedup = Deduplicator()
         resumable = bool(getattr(body, "stream_resumable", False)) and thread_id is not None
+        preview = True
         yield SessionUpdate([], "starting the run…", "posting")
         posts = 0
         while True:
@@ -241,13 +266,14 @@ class RunSession(StreamMachine):
                 else self.client.stream_stateless(body)  # type: ignore[arg-type]
             )
             try:
-                async for update in self._consume(stream_ctx, dedup, rejoin=False):
+                async for update in self._read(stream_ctx, dedup):
                     yield update
                 break
             except errors.StreamTooLarge as exc:
                 if thread_id is None or self.run_id is None:
                     raise
-                self._stop_preview(exc)
+                preview_stopped(self.reducer, exc)
+                preview = False
                 break
             except RETRYABLE as exc:
                 if isinstance(exc, errors.ConnectFailed) or self.run_id is not None:
@@ -272,7 +298,7 @@ class RunSession(StreamMachine):
                     raise
                 # the POST failed before its answer: the run may exist anyway
                 yield SessionUpdate([], f"{exc.message}; looking the run up…", "finding")
-                found = await self._find_run(thread_id, body.metadata or {})
+                found = await self._finder.find(thread_id, body.metadata or {})
                 if found is not None:
                     self._set_run(thread_id, found.run_id)
                     break
@@ -285,7 +311,7 @@ class RunSession(StreamMachine):
                 )
                 await asyncio.sleep(backoff(posts))
         if self.run_id is not None and thread_id is not None:
-            async for update in self._after_stream(thread_id, dedup, resumable):
+            async for update in self._settle(thread_id, dedup, resumable, preview):
                 yield update
         else:
             self.reducer.end_run(time.monotonic())
@@ -299,20 +325,116 @@ class RunSession(StreamMachine):
         self._set_run(thread_id, run_id)
         dedup = Deduplicator()
         dedup.last_id = None if last_event_id in (None, "-1") else last_event_id
+        preview = True
         yield SessionUpdate([], "joining the run…", "joining")
         ctx = self.client.join_stream(thread_id, run_id, last_event_id=last_event_id)
         try:
-            async for update in self._consume(ctx, dedup, rejoin=False):
+            async for update in self._read(ctx, dedup):
                 yield update
         except errors.StreamTooLarge as exc:
-            self._stop_preview(exc)
+            preview_stopped(self.reducer, exc)
+            preview = False
         except RETRYABLE:
-            pass  # the state machine below rejoins
-        async for update in self._after_stream(thread_id, dedup, resumable=True):
+            pass  # the rejoiner rejoins
+        async for update in self._settle(thread_id, dedup, True, preview):
             yield update
+
+    def _read(
+        self,
+        stream_ctx: contextlib.AbstractAsyncContextManager[StreamResponse],
+        dedup: Deduplicator,
+    ) -> AsyncIterator[SessionUpdate]:
+        """Read a run's first connection (the run id may come with its headers)."""
+        return self._reader.read(
+            stream_ctx,
+            dedup,
+            rejoin=False,
+            on_events=self.reducer.apply_batch,
+            on_open=self._opened,
+        )
+
+    async def _settle(
+        self, thread_id: str, dedup: Deduplicator, resumable: bool, preview: bool
+    ) -> AsyncIterator[SessionUpdate]:
+        """Follow the run to its end, reconcile with the thread state, and finish."""
+        assert self.run_id is not None
+        tail = Rejoiner(
+            self.client,
+            self._reader,
+            self.reducer,
+            thread_id=thread_id,
+            run_id=self.run_id,
+            dedup=dedup,
+            outcome=self.outcome,
+            resumable=resumable,
+            preview=preview,
+            budget=self.rejoin_budget,
+        )
+        async for update in tail.follow():
+            yield update
+        yield SessionUpdate([], "fetching the final state…", "reconciling")
+        await self._reconciler.settle(
+            thread_id, run_status=tail.run_status, cancel=self._cancel, deadline=tail.deadline
+        )
+        self.reducer.end_run(time.monotonic())
+        self.outcome.duplicates_dropped = dedup.dropped
+        self._finish()
+        if self.on_run:
+            self.on_run(thread_id, None)
+        notice = end_notice(self.transcript.stop, tail.run_status, self._cancel)
+        yield SessionUpdate([], notice, "done")
+
+    # --- the current run ----------------------------------------------------------------
 
     def _start(self, outcome: RunOutcome) -> None:
         self.reducer.begin_run()
         self.outcome = outcome
-        self._cancel_requested = None
-        self._preview = True
+        self._cancel = None
+
+    def _opened(self, response: StreamResponse) -> None:
+        if response.run_id and self.run_id is None:
+            self._set_run(self.thread_id or response.thread_id, response.run_id)
+
+    def _set_run(self, thread_id: str | None, run_id: str) -> None:
+        # transcript.run_id is left to the run's first ``metadata`` event: the reducer takes
+        # a second one for the same run as a restart (and drops the in-flight preview)
+        self.thread_id = thread_id or self.thread_id
+        self.run_id = run_id
+        t = self.transcript
+        t.thread_id = self.thread_id
+        self.outcome.thread_id, self.outcome.run_id = self.thread_id, run_id
+        t.touch_meta()
+        if self.on_run and self.thread_id:
+            self.on_run(self.thread_id, run_id)
+
+    async def _poll_run(self) -> tuple[str | None, str]:
+        """The watchdog's question after a quiet spell: the run's status and a notice."""
+        quiet = f"no event for {self._reader.watchdog:.0f} s"
+        if not (self.thread_id and self.run_id):
+            return None, f"{quiet}; still waiting…"
+        try:
+            run = await self.client.get_run(self.thread_id, self.run_id)
+        except errors.NotFound:
+            return "rolled_back", f"{quiet}; the run no longer exists"
+        except errors.ApiError as exc:
+            return None, f"{quiet} ({exc.message})"
+        return run.status, f"{quiet}; the run is {run.status}, waiting…"
+
+    def _finish(self) -> RunOutcome:
+        t = self.transcript
+        outcome = self.outcome
+        outcome.thread_id = self.thread_id
+        outcome.run_id = self.run_id
+        if t.run_id is None:
+            t.run_id = self.run_id
+        outcome.interrupts = list(t.interrupts)
+        if t.stop == "error":
+            outcome.status = "error"
+            outcome.error = f"{t.error['error']}: {t.error['message']}" if t.error else "error"
+        elif t.stop == "cancelled":
+            outcome.status = "cancelled"
+        elif t.stop in ("question", "breakpoint"):
+            outcome.status = "interrupted"
+        else:
+            outcome.status = "success"
+        return outcome

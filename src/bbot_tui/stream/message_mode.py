@@ -1,9 +1,17 @@
-"""The token streams: ``messages`` from ``messages-tuple`` and ``messages/*`` from ``messages``.
+"""The token streams: ``messages`` from ``messages-tuple``, and ``messages/*`` from ``messages``.
 
-Kept apart from the state modes because :meth:`MessageModes._on_tuple` is the hot path of a
-chat (one call per token, measured by ``bench/ingest.py``), and because the two message
-formats differ in a way that is easy to get wrong: tuple chunks carry **delta** text,
-appended; ``messages/partial`` carries **cumulative** text (B-Bot), replaced.
+Each mode has its own handler, owned by :class:`~bbot_tui.stream.reducer.Reducer`:
+
+- :class:`TupleMode` takes ``[chunk, metadata]`` pairs whose text is a **delta**, appended to the
+  block of the chunk's message id, with ``tool_call_chunks`` assembled by index. It is the hot
+  path of a chat (one call per token, measured by ``bench/ingest.py``), so the common case (a
+  text delta of a block already streaming, from a node already open) costs a few lookups.
+- :class:`MessagesMode` takes ``messages/metadata`` (node and step per message id), then
+  ``messages/partial`` whose text is **cumulative** (B-Bot sends "Hello", "Hello!", "Hello!
+  How"): it replaces the text, never appends; ``messages/complete`` carries finished messages.
+
+The difference between the two is easy to get wrong; ``docs/PROTOCOL.md`` ("Stream modes and
+tokens") records what servers send.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ import json
 from typing import Any
 
 from bbot_tui.api.events import StreamEvent
-from bbot_tui.stream.reducer_base import ReducerBase
-from bbot_tui.stream.transcript import Message, ToolCall, content_text, role_of
+from bbot_tui.stream.assembler import MessageAssembler
+from bbot_tui.stream.steps import NodeSteps
+from bbot_tui.stream.transcript import Message, ToolCall, Transcript, content_text, role_of
 
-__all__ = ["MessageModes"]
+__all__ = ["MessagesMode", "TupleMode", "count_token"]
 
 _CHUNK_TYPES = frozenset(
     {"AIMessageChunk", "HumanMessageChunk", "ToolMessageChunk", "ChatMessageChunk"}
@@ -24,12 +33,39 @@ _CHUNK_TYPES = frozenset(
 _NO_META: dict[str, Any] = {}
 
 
-class MessageModes(ReducerBase):
-    """Handlers for the message stream modes (delta chunks, cumulative partials)."""
+def count_token(transcript: Transcript, at: float) -> None:
+    """Record one streamed token at ``at`` in the transcript's timing."""
+    timing = transcript.timing
+    if timing.first_token_at is None:
+        timing.first_token_at = at
+        transcript.touch_meta()
+    timing.last_token_at = at
+    timing.tokens += 1
 
-    def _on_tuple(self, event: StreamEvent) -> None:
-        # the hot path of a chat: one call per token, so the common case (a text delta of a
-        # message already streaming, from a node already known) costs a few dict lookups
+
+class TupleMode:
+    """Applies ``messages`` events of the ``messages-tuple`` mode (delta chunks).
+
+    Args:
+        transcript: the transcript to fill.
+        assembler: merges whole (non-chunk) messages and knows this run's blocks.
+        steps: the node timeline.
+    """
+
+    __slots__ = ("_assembler", "_run_keys", "_steps", "_transcript")
+
+    def __init__(self, transcript: Transcript, assembler: MessageAssembler, steps: NodeSteps):
+        self._transcript = transcript
+        self._assembler = assembler
+        self._run_keys = assembler.run_keys
+        self._steps = steps
+
+    def apply(self, event: StreamEvent) -> None:
+        """Apply one ``[chunk, metadata]`` event.
+
+        Raises:
+            ValueError: the data is not such a pair (the reducer turns it into a warning).
+        """
         data = event.data
         if type(data) is not list or not data or type(data[0]) is not dict:
             raise ValueError("not a [chunk, metadata] pair")
@@ -39,16 +75,16 @@ class MessageModes(ReducerBase):
         step = meta.get("langgraph_step")
         at = event.received_at
         ns = event.ns
-        if self._open_node != (node, ns):
-            self._node_seen(node, ns, step, at)
-            self._open_node = (node, ns)
+        steps = self._steps
+        if steps.open != (node, ns):
+            steps.entered(node, ns, step, at)
         if chunk.get("type") not in _CHUNK_TYPES:
-            self._upsert(chunk, final=True, node=node, ns=ns, step=step)
+            self._assembler.upsert(chunk, final=True, node=node, ns=ns, step=step)
             return
-        t = self.transcript
+        t = self._transcript
         message_id = chunk.get("id")
-        message = t._by_id.get(message_id) if type(message_id) is str else None
-        if message is not None and message.key not in self._run_message_keys:
+        message = t.by_id(message_id) if type(message_id) is str else None
+        if message is not None and message.key not in self._run_keys:
             message = None  # an id from an earlier run: a new block
         if message is None:
             message = t.new_message(
@@ -59,12 +95,12 @@ class MessageModes(ReducerBase):
                 step=step,
             )
             message.streaming = True
-            self._run_message_keys.add(message.key)
+            self._run_keys.add(message.key)
         content = chunk.get("content")
         text = content if type(content) is str else content_text(content)
         if text:
             message.append(text)
-            t._dirty.add(message.key)
+            t.touch(message)
             timing = t.timing
             if timing.first_token_at is None:
                 timing.first_token_at = at
@@ -83,6 +119,7 @@ class MessageModes(ReducerBase):
             t.touch(message)
 
     def _tool_chunks(self, message: Message, chunks: list[Any]) -> None:
+        """Assemble ``tool_call_chunks`` into the block's tool calls, by index (or id)."""
         for piece in chunks:
             if not isinstance(piece, dict):
                 continue
@@ -102,9 +139,37 @@ class MessageModes(ReducerBase):
             if isinstance(piece.get("args"), str):
                 call.args_text += piece["args"]
                 call.args = None
-        self.transcript.touch(message)
+        self._transcript.touch(message)
 
-    def _on_messages_mode(self, event: StreamEvent) -> None:
+
+class MessagesMode:
+    """Applies ``messages/metadata|partial|complete`` events of the ``messages`` mode.
+
+    Args:
+        transcript: the transcript to fill.
+        assembler: merges the (cumulative) messages.
+        steps: the node timeline.
+    """
+
+    __slots__ = ("_assembler", "_meta", "_steps", "_transcript")
+
+    def __init__(self, transcript: Transcript, assembler: MessageAssembler, steps: NodeSteps):
+        self._transcript = transcript
+        self._assembler = assembler
+        self._steps = steps
+        self._meta: dict[str, tuple[str | None, int | None, tuple[str, ...]]] = {}
+        """Node, step and namespace per message id, from ``messages/metadata``."""
+
+    def begin_run(self) -> None:
+        """A new run: forget the metadata of the last one."""
+        self._meta = {}
+
+    def apply(self, event: StreamEvent) -> None:
+        """Apply one ``messages/…`` event.
+
+        Raises:
+            ValueError: a partial or complete event that is not a list.
+        """
         kind = event.event.split("|", 1)[0].partition("/")[2]
         data = event.data
         if kind == "metadata":
@@ -114,7 +179,7 @@ class MessageModes(ReducerBase):
                     node = meta.get("langgraph_node")
                     step = meta.get("langgraph_step")
                     self._meta[message_id] = (node, step, event.ns)
-                    self._node_seen(node, event.ns, step, event.received_at)
+                    self._steps.seen(node, event.ns, step, event.received_at)
             return
         if not isinstance(data, list):
             raise ValueError("messages/partial|complete carry a list")
@@ -123,10 +188,10 @@ class MessageModes(ReducerBase):
                 continue
             node, step, ns = self._meta.get(str(raw.get("id")), (None, None, event.ns))
             if kind == "partial":
-                message = self._upsert(raw, final=False, node=node, ns=ns, step=step)
+                message = self._assembler.upsert(raw, final=False, node=node, ns=ns, step=step)
                 if message is not None:
                     if not message.local:
                         message.streaming = True
-                    self._token(event.received_at)
+                    count_token(self._transcript, event.received_at)
             else:
-                self._upsert(raw, final=True, node=node, ns=ns, step=step)
+                self._assembler.upsert(raw, final=True, node=node, ns=ns, step=step)

@@ -1,50 +1,95 @@
 """Turns stream events into a :class:`~bbot_tui.stream.transcript.Transcript`.
 
-Every stream mode of the Agent Server is handled (docs/PROTOCOL.md, "Stream modes and tokens"):
+:class:`Reducer` owns the transcript's updates for every stream mode of the Agent Server (what
+each mode sends is in ``docs/PROTOCOL.md``, "Stream modes and tokens" and "Interrupts and
+breakpoints"). It dispatches each event by mode to a handler, and owns the collaborators the
+handlers share:
 
-- ``messages`` from ``messages-tuple``: ``[chunk, metadata]``, delta text appended by message
-  id, ``tool_call_chunks`` assembled by index; node, step and namespace from the metadata.
-- ``messages/metadata|partial|complete`` from ``messages``: **cumulative** text (B-Bot sends
-  "Hello", "Hello!", "Hello! How"): replaced, never appended.
-- ``values``: the whole state; at the root it is authoritative for the messages and their
-  order; ``__interrupt__`` gives the pending interrupts.
-- ``updates``: ``{node: delta}``; ``{"__interrupt__": []}`` is a breakpoint.
-- ``metadata`` (run id; a second one for the same run means it restarted: the in-flight
-  preview is dropped), ``error``, ``tasks``, ``checkpoints``, ``custom``; ``debug`` and
-  ``events`` only feed the event log.
+- the token modes have their own handlers (:mod:`.message_mode`): ``messages`` from
+  ``messages-tuple`` (delta text) and ``messages/metadata|partial|complete`` from ``messages``
+  (cumulative text);
+- whole messages are merged by a :class:`~bbot_tui.stream.assembler.MessageAssembler`, node
+  steps kept by :class:`~bbot_tui.stream.steps.NodeSteps`;
+- the state modes are handled here: ``values`` (at the root, authoritative for the messages and
+  their order; ``__interrupt__`` gives the pending interrupts), ``updates`` (``{node: delta}``;
+  ``{"__interrupt__": []}`` is a breakpoint), ``metadata`` (the run id; a second one for the
+  same run means it restarted and the in-flight preview is dropped), ``error``, ``tasks``,
+  ``checkpoints`` and ``custom``; ``debug`` and ``events`` only feed the event log.
 
-The reducer never raises on odd payloads: what it cannot use becomes a warning.
+Besides events, the reducer reconciles the transcript with a thread's stored messages
+(:meth:`Reducer.reconcile`), which is how a run's preview becomes what the server saved. It
+never raises on odd payloads: what it cannot use becomes a warning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bbot_tui.api.events import StreamEvent
-from bbot_tui.stream.message_mode import MessageModes
-from bbot_tui.stream.transcript import Message, role_of
+from bbot_tui.stream.assembler import MessageAssembler
+from bbot_tui.stream.message_mode import MessagesMode, TupleMode
+from bbot_tui.stream.steps import NodeSteps
+from bbot_tui.stream.transcript import Message, PendingInterrupt, Transcript, role_of
 
 __all__ = ["Reducer"]
 
 _MAX_CUSTOM = 1000
+_MAX_WARNINGS = 100
+_QUIET_MODES = frozenset({"events", "debug", "message"})
+"""Modes with nothing for the transcript (the event log shows them); no warning."""
 
 
-class Reducer(MessageModes):
+class Reducer:
     """Applies stream events to a transcript.
 
     Args:
         transcript: the transcript to fill (a new one by default).
+
+    Attributes:
+        transcript: the transcript being filled.
     """
 
-    # --- public API ----------------------------------------------------------------------
+    def __init__(self, transcript: Transcript | None = None) -> None:
+        self.transcript = t = transcript if transcript is not None else Transcript()
+        self._assembler = MessageAssembler(t)
+        self._steps = NodeSteps(t)
+        self._tuple = TupleMode(t, self._assembler, self._steps)
+        self._messages = MessagesMode(t, self._assembler, self._steps)
+        self._handlers: dict[str, Callable[[StreamEvent], None]] = {
+            "metadata": self._on_metadata,
+            "messages": self._tuple.apply,
+            "messages/metadata": self._messages.apply,
+            "messages/partial": self._messages.apply,
+            "messages/complete": self._messages.apply,
+            "values": self._on_values,
+            "updates": self._on_updates,
+            "error": self._on_error,
+            "tasks": self._on_tasks,
+            "checkpoints": self._on_checkpoints,
+            "custom": self._on_custom,
+        }
+
+    # --- runs --------------------------------------------------------------------------
 
     def begin_run(self, now: float | None = None) -> None:
-        """Start a new run on the same transcript."""
+        """Start a new run on the same transcript (its messages stay)."""
         self.transcript.begin_run(now)
-        self._run_message_keys = set()
-        self._meta = {}
-        self._open_node = None
+        self._assembler.begin_run()
+        self._messages.begin_run()
+        self._steps.begin_run()
+
+    def end_run(self, now: float) -> None:
+        """Mark the end of the run (timing; previews are no longer streaming)."""
+        t = self.transcript
+        t.timing.ended_at = now
+        for message in t.messages:
+            if message.streaming:
+                message.streaming = False
+                t.touch(message)
+        t.touch_meta()
+
+    # --- events -------------------------------------------------------------------------
 
     def apply_batch(self, events: Iterable[StreamEvent]) -> None:
         """Apply several events."""
@@ -52,28 +97,68 @@ class Reducer(MessageModes):
             self.apply(event)
 
     def apply(self, event: StreamEvent) -> None:
-        """Apply one event."""
+        """Apply one event; an event that cannot be used becomes a warning."""
         t = self.transcript
         if event.error is not None:
-            self._warn(f"malformed {event.event or 'unnamed'} event ignored ({event.error})")
+            self.warn(f"malformed {event.event or 'unnamed'} event ignored ({event.error})")
             return
-        handler = _HANDLERS.get(event.mode)
+        handler = self._handlers.get(event.mode)
         if handler is None:
-            if event.mode not in ("events", "debug", "message"):
-                self._warn(f"unknown event {event.event!r} ignored")
+            if event.mode not in _QUIET_MODES:
+                self.warn(f"unknown event {event.event!r} ignored")
             return
         try:
-            handler(self, event)
+            handler(event)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
-            self._warn(f"{event.mode} event not understood ({type(exc).__name__})")
+            self.warn(f"{event.mode} event not understood ({type(exc).__name__})")
         if t.timing.started_at is None:
             t.timing.started_at = event.received_at
+
+    # --- what the session adds besides events ----------------------------------------------
+
+    def warn(self, text: str) -> None:
+        """Add a non-fatal problem to the transcript's warnings (the first 100 are kept)."""
+        t = self.transcript
+        if len(t.warnings) < _MAX_WARNINGS:
+            t.warnings.append(text)
+        t.touch_meta()
+
+    def add_interrupts(self, value: Any, ns: tuple[str, ...] = ()) -> None:
+        """Record pending interrupts (an ``__interrupt__`` list); an empty list is a breakpoint.
+
+        Args:
+            value: the list of ``{"id", "value", "ns"?}`` items; anything else is ignored.
+            ns: the namespace of the event that carried them (used when an item has none).
+        """
+        t = self.transcript
+        if not isinstance(value, list):
+            return
+        if not value:
+            if t.stop is None:
+                t.stop = "breakpoint"
+            t.touch_meta()
+            return
+        for item in value:
+            if not isinstance(item, dict):
+                continue
+            interrupt_id = item.get("id")
+            item_ns = tuple(item.get("ns") or ()) or ns
+            existing = next((p for p in t.interrupts if p.id == interrupt_id), None)
+            if existing is not None:
+                if len(item_ns) > len(existing.ns):
+                    existing.ns = item_ns
+                continue
+            t.interrupts.append(
+                PendingInterrupt(id=interrupt_id, value=item.get("value"), ns=item_ns)
+            )
+        t.stop = "question"
+        t.touch_meta()
 
     def load_messages(self, messages: list[dict[str, Any]]) -> None:
         """Show a thread's stored messages (opening a thread)."""
         for raw in messages:
             if isinstance(raw, dict):
-                self._upsert(raw, final=True)
+                self._assembler.upsert(raw, final=True)
 
     def reconcile(self, messages: list[dict[str, Any]], *, keep_unsaved: bool = False) -> None:
         """Make the transcript's messages equal the server's authoritative state.
@@ -95,14 +180,14 @@ class Reducer(MessageModes):
         for raw in messages:
             if not isinstance(raw, dict) or role_of(raw) == "remove":
                 continue
-            message = self._upsert(raw, final=True, exclude=seen)
+            message = self._assembler.upsert(raw, final=True, exclude=seen)
             if message is not None and id(message) not in seen:
                 seen.add(id(message))
                 order.append(message)
         for message in list(t.messages):
             if id(message) in seen or message.role == "error":
                 continue
-            if keep_unsaved and self._from_this_run(message):
+            if keep_unsaved and self._assembler.from_this_run(message):
                 message.streaming = message.local = False
                 message.unsaved = True
                 t.touch(message)
@@ -110,21 +195,7 @@ class Reducer(MessageModes):
                 t.remove(message)
         t.reorder(order)
 
-    def _from_this_run(self, message: Message) -> bool:
-        """Whether the current run streamed ``message`` (or it is the input it was sent)."""
-        return message.streaming or message.local or message.key in self._run_message_keys
-
-    def end_run(self, now: float) -> None:
-        """Mark the end of the run (timing; previews are no longer streaming)."""
-        t = self.transcript
-        t.timing.ended_at = now
-        for message in t.messages:
-            if message.streaming:
-                message.streaming = False
-                t.touch(message)
-        t.touch_meta()
-
-    # --- per mode --------------------------------------------------------------------
+    # --- the state modes ---------------------------------------------------------------------
 
     def _on_metadata(self, event: StreamEvent) -> None:
         t = self.transcript
@@ -136,7 +207,7 @@ class Reducer(MessageModes):
             for message in list(t.messages):
                 if message.streaming:
                     t.remove(message)
-            self._warn("the run restarted on the server; its output is streamed again")
+            self.warn("the run restarted on the server; its output is streamed again")
         t.run_id = run_id or t.run_id
         t.attempt = data.get("attempt", t.attempt)
         t.touch_meta()
@@ -146,7 +217,7 @@ class Reducer(MessageModes):
         if not isinstance(data, dict):
             return
         if "__interrupt__" in data:
-            self._interrupts(data["__interrupt__"], event.ns)
+            self.add_interrupts(data["__interrupt__"], event.ns)
         if event.ns:
             return  # a subgraph's state: its messages reach the root through updates/values
         messages = data.get("messages")
@@ -154,7 +225,7 @@ class Reducer(MessageModes):
             order = []
             for raw in messages:
                 if isinstance(raw, dict):
-                    message = self._upsert(raw, final=True)
+                    message = self._assembler.upsert(raw, final=True)
                     if message is not None:
                         order.append(message)
             self.transcript.reorder(order)
@@ -165,7 +236,7 @@ class Reducer(MessageModes):
             return
         for node, delta in data.items():
             if node == "__interrupt__":
-                self._interrupts(delta, event.ns)
+                self.add_interrupts(delta, event.ns)
                 continue
             writes = delta if isinstance(delta, list) else [delta]
             for write in writes:
@@ -177,8 +248,8 @@ class Reducer(MessageModes):
                 if isinstance(messages, list):
                     for raw in messages:
                         if isinstance(raw, dict):
-                            self._upsert(raw, final=True, node=node, ns=event.ns)
-            self._node_done(node, event.ns, event.received_at)
+                            self._assembler.upsert(raw, final=True, node=node, ns=event.ns)
+            self._steps.done(node, event.ns, event.received_at)
 
     def _on_error(self, event: StreamEvent) -> None:
         t = self.transcript
@@ -190,13 +261,9 @@ class Reducer(MessageModes):
         t.stop = "error"
         block = t.new_message(None, "error")
         block.set_text(f"{t.error['error']}: {t.error['message']}".rstrip(": "))
-        self._open_node = None
-        for step in reversed(t.nodes):
-            if step.ended_at is None:
-                step.ended_at = event.received_at
-                step.error = t.error["error"]
-                block.node = step.node
-                break
+        failed = self._steps.fail_open(t.error["error"], event.received_at)
+        if failed is not None:
+            block.node = failed
         t.touch_meta()
 
     def _on_tasks(self, event: StreamEvent) -> None:
@@ -205,11 +272,11 @@ class Reducer(MessageModes):
             return
         name = str(data["name"])
         if "result" in data or "error" in data:
-            self._node_done(name, event.ns, event.received_at, data.get("error"))
+            self._steps.done(name, event.ns, event.received_at, data.get("error"))
             if data.get("interrupts"):
-                self._interrupts(data["interrupts"], event.ns)
+                self.add_interrupts(data["interrupts"], event.ns)
         else:
-            self._node_seen(name, event.ns, None, event.received_at)
+            self._steps.seen(name, event.ns, None, event.received_at)
 
     def _on_checkpoints(self, event: StreamEvent) -> None:
         data = event.data
@@ -223,18 +290,3 @@ class Reducer(MessageModes):
         if len(t.custom) > _MAX_CUSTOM:
             del t.custom[: len(t.custom) - _MAX_CUSTOM]
         t.touch_meta()
-
-
-_HANDLERS = {
-    "metadata": Reducer._on_metadata,
-    "messages": Reducer._on_tuple,
-    "messages/metadata": Reducer._on_messages_mode,
-    "messages/partial": Reducer._on_messages_mode,
-    "messages/complete": Reducer._on_messages_mode,
-    "values": Reducer._on_values,
-    "updates": Reducer._on_updates,
-    "error": Reducer._on_error,
-    "tasks": Reducer._on_tasks,
-    "checkpoints": Reducer._on_checkpoints,
-    "custom": Reducer._on_custom,
-}
