@@ -194,6 +194,10 @@ async def test_runs_started_elsewhere_are_followed_and_reconciled(
         assert cancel.status_code < 300
         cancelled = await follow.wait(RunEnded, n=4)
         assert (cancelled.outcome.status, cancelled.run_status) == ("cancelled", "interrupted")
+        # as for the client's own runs: the answer the cancel cut stays, flagged unsaved
+        cut = transcript.messages[-1]
+        assert cut.unsaved and cut.text.startswith("tok0 tok1 tok2")
+        assert transcript.stop == "cancelled"
 
         # a failure
         await _start_run(http, thread_id, {"assistant_id": "fail", "input": _user("boom")})

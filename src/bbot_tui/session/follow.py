@@ -9,9 +9,10 @@ happens there:
 - :class:`RunEvents`: the run's streamed events, already applied to the follower's
   transcript by the same :class:`~bbot_tui.stream.reducer.Reducer` as the client's own runs;
 - :class:`RunEnded`: the run is over and the transcript was reconciled with the thread state
-  (:meth:`RunSession.load_thread <bbot_tui.session.run.RunSession.load_thread>`: stored
-  messages replace the previews, pending interrupts and the stop kind are read from the
-  state); its :class:`~bbot_tui.session.run.RunOutcome` says how it ended and what it asks;
+  by the same :class:`~bbot_tui.session.reconciler.Reconciler` as the client's own runs
+  (stored messages replace the previews, a cancelled run's preview stays flagged unsaved, the
+  pending interrupts and the stop kind come from the state and the run's status); its
+  :class:`~bbot_tui.session.run.RunOutcome` says how it ended and what it asks;
 - :class:`FollowNotice`: the connection's news (following, reconnecting, polling).
 
 **The thread stream** (``GET /threads/{id}/stream``, docs/PROTOCOL.md) carries every run of
@@ -48,6 +49,7 @@ from bbot_tui.api.client import AgentClient, StreamResponse
 from bbot_tui.api.events import StreamEvent
 from bbot_tui.api.models import Run
 from bbot_tui.session.core import RETRYABLE, backoff, retry_delay
+from bbot_tui.session.reconciler import Reconciler
 from bbot_tui.session.run import RunOutcome, RunSession
 from bbot_tui.stream.rejoin import Deduplicator
 from bbot_tui.stream.transcript import Transcript
@@ -210,7 +212,8 @@ class ThreadFollower:
         use_stream: False polls from the start (tests; servers known to lack the stream).
 
     Attributes:
-        session: the :class:`RunSession` whose reducer and transcript the followed runs fill.
+        session: the :class:`RunSession` whose reducer and transcript the followed runs fill
+            (it also joins a run's own stream while polling).
         mode: ``stream`` or ``poll`` once following, None before.
         stats: counters (connections, reconnects, events, polls…).
         next_delay: seconds until the next poll (polling only).
@@ -232,6 +235,7 @@ class ThreadFollower:
         self.client = client
         self.thread_id = thread_id
         self.session = RunSession(client, transcript)
+        self._reconciler = Reconciler(client, self.session.reducer)
         self.skip = skip
         self.watchdog = watchdog
         self.poll_min = poll_min
@@ -582,8 +586,9 @@ class ThreadFollower:
     async def _end_current(self, run: Run | None = None) -> AsyncIterator[FollowUpdate]:
         """Reconcile the current run with the thread state and report how it ended.
 
-        The run stays current until the state was read: a failure leaves it to the next
-        resync or watchdog check.
+        The run stays current until its final status was read: a failure leaves it to the
+        next resync or watchdog check. A state that cannot be read keeps the preview, with a
+        warning in the transcript (as for the client's own runs).
         """
         current = self._current
         if current is None:
@@ -594,7 +599,10 @@ class ThreadFollower:
             if run is None or run.active:
                 run = await self._settled(run_id)
             status = run.status if run is not None else "rolled_back"
-            await self._retrying(lambda: self.session.load_thread(self.thread_id))
+            deadline = time.monotonic() + 30.0
+            await self._reconciler.settle(
+                self.thread_id, run_status=status, cancel=None, deadline=deadline
+            )
             self.session.reducer.end_run(time.monotonic())
         self._current = None
         self._ended.append(run_id)
