@@ -156,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, metavar="N")
     history.add_argument("--json", action="store_true")
 
+    watch = sub.add_parser("watch", help="print every run on a thread, whoever starts it")
+    _connection(watch)
+    watch.add_argument("thread", metavar="THREAD")
+    watch.add_argument("--json", action="store_true", help="event lines + a summary per run")
+
+    inbox = sub.add_parser("inbox", help="the threads that wait for a human, all assistants")
+    _connection(inbox)
+    inbox.add_argument("--limit", type=int, metavar="N", help="at most N threads (100)")
+    inbox.add_argument("--json", action="store_true", help="one JSON object per thread")
+
     doctor = sub.add_parser("doctor", help="check the connection to a server")
     _connection(doctor)
     doctor.add_argument("--json", action="store_true")
@@ -214,6 +224,14 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli import runner
 
         return runner.run_command if command == "run" else runner.join_command
+    if command == "watch":
+        from bbot_tui.cli.watch import watch_command
+
+        return watch_command
+    if command == "inbox":
+        from bbot_tui.cli.inbox import inbox_command
+
+        return inbox_command
     if command == "doctor":
         from bbot_tui.cli.doctor import doctor_command
 
