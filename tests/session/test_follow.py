@@ -36,6 +36,8 @@ from bbot_tui.session.follow import (
 U = TypeVar("U")
 
 MESSAGE_MODES = ["messages-tuple", "updates"]
+ECHO = "You said: {}. Here is a streamed answer."
+"""The ``chat`` node's answer (tests/graphs/basic.py)."""
 
 
 class Collector:
@@ -230,6 +232,28 @@ async def test_a_run_going_when_the_follow_starts_is_joined_late_and_never_cance
     assert run["messages"][-1]["content"] == " ".join(f"tok{i}" for i in range(60))
     status = (await http.get(f"/threads/{thread_id}/runs/{run_id}")).json()["status"]
     assert status == "success"
+
+
+async def test_skipped_runs_are_neither_reported_nor_applied(
+    server_url: str, http: httpx.AsyncClient
+) -> None:
+    """The TUI skips its own runs (its RunSession shows them): only the others are reported."""
+    thread_id = await _new_thread(http)
+    own = {"assistant_id": "chat", "input": _user("mine"), "metadata": {"by": "me"}}
+    other = {"assistant_id": "chat", "input": _user("theirs"), "stream_mode": MESSAGE_MODES}
+    async with (
+        AgentClient(server_url) as client,
+        following(
+            client, thread_id, skip=lambda run: (run.metadata or {}).get("by") == "me"
+        ) as follow,
+    ):
+        await _start_run(http, thread_id, {**own, "stream_mode": MESSAGE_MODES})
+        run_id = await _start_run(http, thread_id, other)
+        ended = await follow.wait(RunEnded)
+        assert [s.run_id for s in follow.of(RunStarted)] == [run_id] == [ended.run_id]
+        assert {u.run_id for u in follow.of(RunEvents)} == {run_id}
+        texts = [m.text for m in follow.follower.transcript.messages]
+        assert texts == ["mine", ECHO.format("mine"), "theirs", ECHO.format("theirs")]
 
 
 async def test_a_missing_thread_is_not_found(server_url: str) -> None:
