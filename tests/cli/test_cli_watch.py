@@ -159,7 +159,7 @@ def test_watch_text_prints_the_run_and_its_question(server_url: str) -> None:
         interrupt_id = state["interrupts"][0]["id"]
         assert out.startswith(f"› draft\n{ECHO.format('draft')}\n⏸ interrupt {interrupt_id}\n")
         assert '"question": "approve?"' in out
-        assert f"▶ thread {thread_id} · run {run_id} · assistant " in err
+        assert f"▶ thread {thread_id} · run {run_id} · assistant approval (" in err
         assert f"■ run {run_id}: interrupted" in err
         assert f"stopped following thread {thread_id}\n" in err
     finally:

@@ -50,7 +50,9 @@ class _WatchPrinter:
             baseline = {m.id for m in transcript.messages if m.id}
             self.printer = TextPrinter(self.output, transcript, baseline_ids=baseline)
             late = " (already going)" if update.late else ""
-            who = f" · assistant {one_line(update.assistant_id or '?', 40)}"
+            graph = (update.run.metadata or {}).get("graph_id")
+            name = f"{graph} ({update.assistant_id})" if graph else update.assistant_id
+            who = f" · assistant {one_line(str(name or '?'), 80)}"
             self.output.note(f"▶ thread {self.follower.thread_id} · run {update.run_id}{who}{late}")
 
     def events(self, update: RunEvents) -> None:
