@@ -16,9 +16,10 @@ precedence for the TUI and the CLI, see ``tests/ui/test_app_connect.py``).
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,23 @@ def bbot(
     assert proxy.carrying(OTHER_KEY) == []
 
 
-def own_channel(server_url: str, graph_id: str) -> tuple[str, str]:
-    """Create an assistant (a channel) with a unique name; return its id and name."""
-    name = f"chan-{graph_id}-{uuid.uuid4().hex[:8]}"
-    made = post(server_url, "/assistants", {"graph_id": graph_id, "name": name})
-    return made["assistant_id"], name
+@pytest.fixture
+def channels(server_url: str) -> Iterator[Callable[[str, str | None], tuple[str, str]]]:
+    """Create assistants (channels) on the real server; deleted again after the test (the
+    server is shared: other tests count its assistants)."""
+    made: list[str] = []
+
+    def create(graph_id: str, name: str | None = None) -> tuple[str, str]:
+        name = name or f"chan-{graph_id}-{uuid.uuid4().hex[:8]}"
+        assistant_id = post(server_url, "/assistants", {"graph_id": graph_id, "name": name})[
+            "assistant_id"
+        ]
+        made.append(assistant_id)
+        return assistant_id, name
+
+    yield create
+    for assistant_id in made:
+        httpx.delete(f"{server_url}/assistants/{assistant_id}", timeout=30).raise_for_status()
 
 
 def thread_count(server_url: str) -> int:
@@ -126,9 +139,10 @@ def test_run_by_id_graph_or_name_on_a_thread(
     server_url: str,
     bbot: BBotProxy,
     assistant_ids: dict[str, str],
+    channels: Callable[[str, str | None], tuple[str, str]],
     named_by: str,
 ) -> None:
-    channel_id, name = own_channel(server_url, "chat")
+    channel_id, name = channels("chat", None)
     target = {"id": channel_id, "graph": "chat", "name": name}[named_by]
     expected = assistant_ids["chat"] if named_by == "graph" else channel_id
     r = run_cli(capsys, "run", "--assistant", target, "--message", "hi", "--json")
@@ -226,6 +240,35 @@ def test_breakpoint_continue(
     assert bbot.refused_runs == []
 
 
+def test_the_other_commands_read_through_the_generation(
+    capsys: pytest.CaptureFixture[str],
+    server_url: str,
+    bbot: BBotProxy,
+    assistant_ids: dict[str, str],
+) -> None:
+    r = run_cli(capsys, "assistants", "--json")
+    assert r.code == EXIT_OK, r.err
+    listed = json.loads(r.out)
+    assert assistant_ids["chat"] in {a["assistant_id"] for a in listed}
+    assert all(a["config"]["configurable"]["entity_id"] for a in listed)
+    # LangGraph answers an unknown graph with 404: that is "none", not "no such collection"
+    r = run_cli(capsys, "assistants", "--graph", "no-such-graph")
+    assert r.code == EXIT_OK and "no assistants" in r.err, r.err
+    r = run_cli(capsys, "run", "--assistant", "chat", "--message", "t", "--json")
+    thread_id = r.summary["thread_id"]
+    r = run_cli(capsys, "state", thread_id, "--json")
+    assert r.code == EXIT_OK, r.err
+    shown, stored = json.loads(r.out)["state"], get(server_url, f"/threads/{thread_id}/state")
+    assert (shown["values"], shown["checkpoint_id"]) == (
+        stored["values"],
+        stored["checkpoint"]["checkpoint_id"],
+    )
+    r = run_cli(capsys, "history", thread_id, "--json")
+    assert r.code == EXIT_OK and len(json.loads(r.out)) >= 2
+    r = run_cli(capsys, "threads", "--limit", "5", "--json")
+    assert r.code == EXIT_OK and thread_id in {t["thread_id"] for t in json.loads(r.out)}
+
+
 # --------------------------------------------------------------------------- refused runs
 
 
@@ -250,14 +293,15 @@ def test_a_refused_run_leaves_no_thread(
 
 
 def test_an_unknown_or_ambiguous_assistant_creates_nothing(
-    capsys: pytest.CaptureFixture[str], server_url: str, bbot: BBotProxy
+    capsys: pytest.CaptureFixture[str],
+    bbot: BBotProxy,
+    channels: Callable[[str, str | None], tuple[str, str]],
 ) -> None:
     r = run_cli(capsys, "run", "--assistant", "no-such-channel", "--message", "x")
     assert r.code == EXIT_USAGE
     assert "--assistant: no assistant has the id, graph or name 'no-such-channel'" in r.err
     twin = f"twin-{uuid.uuid4().hex[:8]}"
-    ids = {post(server_url, "/assistants", {"graph_id": "chat", "name": twin})["assistant_id"]}
-    ids.add(post(server_url, "/assistants", {"graph_id": "chat", "name": twin})["assistant_id"])
+    ids = {channels("chat", twin)[0], channels("chat", twin)[0]}
     r = run_cli(capsys, "run", "--assistant", twin, "--message", "x")
     assert r.code == EXIT_USAGE
     assert f"'{twin}' is the name of 2 assistants" in r.err and all(i in r.err for i in ids)

@@ -346,8 +346,10 @@ def test_env_url_and_a_canary_key_that_is_never_shown(
     assert r3.code == EXIT_OK
     monkeypatch.setenv("BBOT_API_KEY", canary)
     r4 = run_cli(capsys, "run", "--assistant", "nope", "--message", "x")
-    assert r4.code == EXIT_ERROR
-    for text in (r.out, r.err, r2.out, r2.err, r3.out, r3.err, r4.out, r4.err):
+    assert r4.code == EXIT_USAGE  # resolved before anything is sent (was a server error, 1)
+    r5 = run_cli(capsys, "run", "--assistant", "chat", "--thread", str(uuid.UUID(int=9)))
+    assert r5.code == EXIT_ERROR  # the server's refusal, with the key in the request
+    for text in (r.out, r.err, r2.out, r2.err, r3.out, r3.err, r4.out, r4.err, r5.out, r5.err):
         assert "CANARY123456" not in text
     assert "CANARY123456" not in record.read_text()
     assert "--url" in r.out  # the continue command names the server, never the key

@@ -103,11 +103,22 @@ async def list_assistants(
         search: the arguments of :meth:`~bbot_tui.api.assistants.AssistantsClient.search`.
 
     Returns:
-        The page (the client keeps the name that answered).
+        The page (the client keeps the name that answered); empty for a graph the server does
+        not have.
     """
-    if auto:
+    filtered = any(search.get(k) is not None for k in ("graph_id", "name", "metadata"))
+    if auto and not filtered:
         return await client.assistants.discover(**search)
-    return await client.assistants.search(**search)
+    if auto:
+        # the name first, unfiltered: LangGraph answers a search for an unknown graph_id with
+        # 404, which would read as "no collection under this name"
+        await client.assistants.discover(limit=1)
+    try:
+        return await client.assistants.search(**search)
+    except errors.NotFound:
+        if search.get("graph_id") is None:
+            raise
+        return Page([])  # no such graph
 
 
 def _system_made(assistant: Assistant) -> bool:
@@ -143,18 +154,13 @@ async def resolve_assistant(client: AgentClient, name: str, *, auto: bool = True
     if not given:
         raise UnknownAssistant(name, f"an empty assistant name; {hint}")
     if auto:
-        # first the collection name: a filtered search cannot find it (LangGraph answers an
-        # unknown graph_id with 404, which would read as "no collection under this name")
-        await list_assistants(client, limit=1)
+        await list_assistants(client, limit=1)  # the collection's name, kept on the client
     if UUID_RE.match(given):
         found = await _by_id(client, given)
         if found is None:
             raise UnknownAssistant(name, f"no assistant has the id {given!r}; {hint}")
         return found
-    try:
-        page = await client.assistants.search(graph_id=given, limit=SEARCH_LIMIT)
-    except errors.NotFound:  # no such graph
-        page = Page([])
+    page = await list_assistants(client, auto=False, graph_id=given, limit=SEARCH_LIMIT)
     of_graph = [a for a in page.items if a.graph_id == given]
     if of_graph:
         default = [a for a in of_graph if _system_made(a)]
