@@ -18,7 +18,13 @@ interrupt), and a run that ends in an error where no ``expect`` after it names a
 With a :class:`~bbot_tui.session.tape.Tape`, a step whose request cannot reach the server (the
 network, a 5xx, a 429: :data:`~bbot_tui.session.core.RETRYABLE`) is replayed from the tape
 instead, and so is every run step after it: the thread on the server no longer holds what the
-script has shown. :attr:`ScriptRunner.replayed` lists those steps. Nothing here imports Textual.
+script has shown. :attr:`ScriptRunner.replayed` lists those steps. With ``pace`` a replayed
+step comes at its recorded pace, event by event, for an audience to watch (presenter mode).
+
+:meth:`ScriptRunner.play` plays the whole script; a presenter plays it a step at a time with
+:meth:`ScriptRunner.open` and :meth:`ScriptRunner.play_step`. A step that fails with no tape to
+stand in leaves the transcript as it was before the step, so the same step can be tried again.
+Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -36,8 +42,8 @@ from bbot_tui.api.models import RunCreate
 from bbot_tui.session.core import RETRYABLE, SessionUpdate, Status
 from bbot_tui.session.run import RunSession, build_command
 from bbot_tui.session.script import Expect, Script, Step
-from bbot_tui.session.tape import Tape, TapeWriter, interrupt_nodes, replay_step
-from bbot_tui.stream.transcript import PendingInterrupt, Transcript, user_message
+from bbot_tui.session.tape import Tape, TapeWriter, interrupt_nodes, replay_paced, replay_step
+from bbot_tui.stream.transcript import PendingInterrupt, StopKind, Transcript, user_message
 from bbot_tui.text import one_line
 
 __all__ = [
@@ -58,6 +64,11 @@ __all__ = [
 
 SHOWN = 200
 """Characters of an answer quoted in a check's ``got``."""
+
+_StopState: TypeAlias = tuple[
+    list[PendingInterrupt], StopKind | None, list[str], dict[str, Any] | None
+]
+"""A transcript's interrupts, stop, next nodes and error (put back after a failed attempt)."""
 
 
 class TapeMismatch(ApiError):
@@ -263,7 +274,9 @@ class ScriptRunner:
         pauses: sleep at ``pause`` steps (off for CI).
         stop_at_failure: stop after the first check that fails (``--check``).
         session: the run session (a new one on ``client`` by default).
-        sleep: how to wait at a pause (tests pass a fake).
+        sleep: how to wait at a pause and between replayed events (tests pass a fake).
+        pace: replay a tape's step at its recorded pace (yielding as its events come) instead
+            of all at once.
 
     Attributes:
         thread_id: the thread the script plays on (the tape's, when nothing reached the server).
@@ -287,6 +300,7 @@ class ScriptRunner:
         stop_at_failure: bool = False,
         session: RunSession | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        pace: bool = False,
     ) -> None:
         self.client = client
         self.script = script
@@ -299,12 +313,14 @@ class ScriptRunner:
         self.stop_at_failure = stop_at_failure
         self.session = session or RunSession(client)
         self._sleep = sleep
+        self.pace = pace
         self.thread_id: str | None = None
         self.results: list[StepResult] = []
         self.checks: list[Check] = []
         self.replayed: list[int] = []
         self.failure: Check | None = None
         self._offline: str | None = None  # why the rest replays from the tape
+        self._opened = False
 
     @property
     def transcript(self) -> Transcript:
@@ -315,6 +331,11 @@ class ScriptRunner:
     def last_result(self) -> StepResult | None:
         """The last run step's result."""
         return self.results[-1] if self.results else None
+
+    @property
+    def offline(self) -> bool:
+        """Whether the rest of the script replays from the tape (the server failed)."""
+        return self._offline is not None
 
     @property
     def stopped(self) -> bool:
@@ -330,25 +351,39 @@ class ScriptRunner:
             ApiError: the server failed and no tape step could stand in for it (a
                 :class:`TapeMismatch` when the tape holds a different step).
         """
-        await self._open()
-        for number, step in enumerate(self.script.steps, 1):
+        await self.open()
+        for number in range(1, len(self.script.steps) + 1):
             if self.stopped:
                 return
-            yield StepStarted(number, step)
-            if step.starts_run:
-                async for item in self._run_step(number, step):
-                    yield item
-            elif step.expect is not None:
-                for check in check_expect(number, step.expect, self.last_result):
-                    yield self._record(check)
-                    if self.stopped:
-                        return
-            elif step.note is not None:
-                yield Noted(number, step.note)
-            elif step.pause is not None:
-                yield Paused(number, step.pause)
-                if self.pauses and step.pause > 0:
-                    await self._sleep(step.pause)
+            async for item in self.play_step(number):
+                yield item
+
+    async def play_step(self, number: int) -> AsyncIterator[Progress]:
+        """Play one step (1-based), yielding what happens; call :meth:`open` first.
+
+        Steps are meant to be played in order, each once; a step that raised may be played
+        again (its failed attempt left nothing in the transcript).
+
+        Raises:
+            ApiError: as :meth:`play`.
+        """
+        assert self._opened, "open() first"
+        step = self.script.steps[number - 1]
+        yield StepStarted(number, step)
+        if step.starts_run:
+            async for item in self._run_step(number, step):
+                yield item
+        elif step.expect is not None:
+            for check in check_expect(number, step.expect, self.last_result):
+                yield self._record(check)
+                if self.stopped:
+                    return
+        elif step.note is not None:
+            yield Noted(number, step.note)
+        elif step.pause is not None:
+            yield Paused(number, step.pause)
+            if self.pauses and step.pause > 0:
+                await self._sleep(step.pause)
 
     def _record(self, check: Check) -> Checked:
         self.checks.append(check)
@@ -356,8 +391,16 @@ class ScriptRunner:
             self.failure = check
         return Checked(check.step, check)
 
-    async def _open(self) -> None:
-        """Create the script's thread (or, with a tape and no server, take the tape's)."""
+    async def open(self) -> None:
+        """Create the script's thread (or, with a tape and no server, take the tape's).
+
+        Done once; after a failure it may be called again.
+
+        Raises:
+            ApiError: the thread cannot be created and there is no tape.
+        """
+        if self._opened:
+            return
         try:
             self.thread_id = (await self.client.threads.create()).thread_id
         except RETRYABLE as exc:
@@ -373,6 +416,7 @@ class ScriptRunner:
                 url=self.client.base_url,
                 thread_id=self.thread_id,
             )
+        self._opened = True
 
     async def _run_step(self, number: int, step: Step) -> AsyncIterator[Progress]:
         if self._offline is not None:
@@ -394,6 +438,7 @@ class ScriptRunner:
         )
         assert isinstance(body, RunCreate)  # a script never runs stateless
         before = {m.key for m in self.transcript.messages}
+        stop = self._stop_state()
         if self.writer is not None:
             self.writer.request(
                 number,
@@ -414,9 +459,9 @@ class ScriptRunner:
                         self.writer.events(number, update.events)
                     yield RunProgress(number, update)
         except RETRYABLE as exc:
+            self._rollback(before, stop)  # a retry (or the tape) starts from the same state
             if self.tape is None:
                 raise
-            self._rollback(before)
             self._offline = f"the server failed at step {number} ({exc.message})"
             async for item in self._replay(number, step, self._offline, cause=exc):
                 yield item
@@ -448,7 +493,12 @@ class ScriptRunner:
             ) from cause
         yield Replaying(number, reason)
         before = {m.key for m in self.transcript.messages}
-        replay_step(self.session.reducer, recorded)
+        if self.pace:
+            async for events in replay_paced(self.session.reducer, recorded, sleep=self._sleep):
+                if events:
+                    yield RunProgress(number, SessionUpdate(events, None, "replaying"))
+        else:
+            replay_step(self.session.reducer, recorded)
         saved = recorded.result
         status = saved.get("status")
         result = self._result(
@@ -486,12 +536,23 @@ class ScriptRunner:
             got = "error" + (f" ({one_line(result.error, SHOWN)})" if result.error else "")
             yield self._record(Check(number, "status", "no error", got, False))
 
-    def _rollback(self, before: set[str]) -> None:
-        """Take out what a failed live attempt added, before the tape's step replaces it."""
+    def _stop_state(self) -> _StopState:
+        t = self.transcript
+        return list(t.interrupts), t.stop, list(t.next_nodes), t.error
+
+    def _rollback(
+        self,
+        before: set[str],
+        stop: _StopState,
+    ) -> None:
+        """Undo what a failed live attempt did to the transcript (its messages, and the stop
+        it cleared), before the tape's step replaces it or the step is tried again."""
         t = self.transcript
         for message in list(t.messages):
             if message.key not in before:
                 t.remove(message)
+        t.interrupts, t.stop, t.next_nodes, t.error = list(stop[0]), stop[1], list(stop[2]), stop[3]
+        t.touch_meta()
 
     def _result(
         self,

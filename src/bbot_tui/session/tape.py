@@ -18,15 +18,17 @@ No key and no header is ever written; every line is passed through
 before it reaches the file (mode 0600).
 
 :func:`replay_step` feeds a step's events through the same reducer as a live run, so the
-transcript after a replayed step equals the recorded one. Nothing here imports Textual.
+transcript after a replayed step equals the recorded one; :func:`replay_paced` does the same at
+the recorded pace (the presenter's replay, which an audience watches). Nothing here imports Textual.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,6 +47,7 @@ __all__ = [
     "TapeStep",
     "TapeWriter",
     "interrupt_nodes",
+    "replay_paced",
     "replay_step",
 ]
 
@@ -52,6 +55,8 @@ TAPE_VERSION = 1
 """The version of the tape format written by :class:`TapeWriter`."""
 
 _STOPS = ("question", "breakpoint", "cancelled", "error")
+_BATCH = 1 / 60
+"""Events due within this many seconds of one another are replayed as one batch."""
 
 
 class TapeError(ValueError):
@@ -319,37 +324,35 @@ class Tape:
         return cls(header, steps)
 
 
-def replay_step(reducer: Reducer, step: TapeStep, *, now: float | None = None) -> None:
-    """Apply a recorded step to a transcript as the live run did, with no server.
-
-    The user's message is added first (with the id it was sent with), the events go through
-    the reducer, then the recorded thread state and stop are applied.
-
-    Args:
-        reducer: the session's reducer (its transcript holds the steps before this one).
-        step: the recorded step.
-        now: the monotonic time the replay starts (default: now).
-    """
-    t = reducer.transcript
+def _begin(reducer: Reducer, step: TapeStep, base: float) -> None:
+    """The step's user message (with the id it was sent with), then the run's start."""
     request = step.request
     text = request.get("user_text")
     if isinstance(text, str):
         body = request.get("body")
         run_input = body.get("input") if isinstance(body, dict) else None
-        t.add_user_message(text, input_message_id(run_input, text))
-    base = time.monotonic() if now is None else now
+        reducer.transcript.add_user_message(text, input_message_id(run_input, text))
     reducer.begin_run(base)
-    last = 0.0
-    for line in step.events:
-        offset = float(line.get("t") or 0.0)
-        last = max(last, offset)
-        event = StreamEvent.from_sse(
-            str(line.get("event") or "message"),
-            str(line.get("data") or ""),
-            line.get("id"),
-            received_at=base + offset,
-        )
-        reducer.apply(event)
+
+
+def _event(line: dict[str, Any], base: float) -> StreamEvent:
+    """A recorded event line as the stream event it was, received at ``base + t``."""
+    return StreamEvent.from_sse(
+        str(line.get("event") or "message"),
+        str(line.get("data") or ""),
+        line.get("id"),
+        received_at=base + _offset(line),
+    )
+
+
+def _offset(line: dict[str, Any]) -> float:
+    value = line.get("t")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _end(reducer: Reducer, step: TapeStep, at: float) -> None:
+    """The recorded thread state and stop, as the live run ended on them."""
+    t = reducer.transcript
     state = step.state or {}
     messages = state.get("messages")
     if isinstance(messages, list):
@@ -370,4 +373,69 @@ def replay_step(reducer: Reducer, step: TapeStep, *, now: float | None = None) -
         t.interrupts = []
     t.stop = stop if stop in _STOPS else None
     t.touch_meta()
-    reducer.end_run(base + last)
+    reducer.end_run(at)
+
+
+def replay_step(reducer: Reducer, step: TapeStep, *, now: float | None = None) -> None:
+    """Apply a recorded step to a transcript as the live run did, with no server.
+
+    The user's message is added first (with the id it was sent with), the events go through
+    the reducer, then the recorded thread state and stop are applied.
+
+    Args:
+        reducer: the session's reducer (its transcript holds the steps before this one).
+        step: the recorded step.
+        now: the monotonic time the replay starts (default: now).
+    """
+    base = time.monotonic() if now is None else now
+    _begin(reducer, step, base)
+    last = 0.0
+    for line in step.events:
+        last = max(last, _offset(line))
+        reducer.apply(_event(line, base))
+    _end(reducer, step, base + last)
+
+
+async def replay_paced(
+    reducer: Reducer,
+    step: TapeStep,
+    *,
+    speed: float = 1.0,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> AsyncIterator[list[StreamEvent]]:
+    """:func:`replay_step` at the recorded pace: each event when it came, relative to the request.
+
+    Events that fall due together are applied and yielded as one batch, so a viewer redraws
+    once per batch (as it does for a live stream). The transcript ends exactly as
+    :func:`replay_step` leaves it.
+
+    Args:
+        reducer: the session's reducer.
+        step: the recorded step.
+        speed: 2.0 plays twice as fast; 0 or less applies everything at once.
+        sleep: how to wait (tests pass a fake).
+
+    Yields:
+        The events applied since the last batch (an empty list for the final state).
+    """
+    started = time.monotonic()
+    _begin(reducer, step, started)
+    last = 0.0
+    batch: list[StreamEvent] = []
+    for line in step.events:
+        offset = _offset(line)
+        last = max(last, offset)
+        due = started + (offset / speed if speed > 0 else 0.0)
+        wait = due - time.monotonic()
+        if wait > _BATCH and batch:
+            yield batch
+            batch = []
+        if wait > 0:
+            await sleep(wait)
+        event = _event(line, started)
+        reducer.apply(event)
+        batch.append(event)
+    if batch:
+        yield batch
+    _end(reducer, step, started + last)
+    yield []
