@@ -154,7 +154,7 @@ async def bbot(url: str, n: int, text: str) -> None:
     reducer = Reducer()
     async with (
         AgentClient(url) as client,
-        client.open_stream("GET", "/threads/t/runs/r/stream") as response,
+        client.http.open_stream("GET", "/threads/t/runs/r/stream") as response,
     ):
         async for batch in response.batches():
             reducer.apply_batch(batch)

@@ -39,11 +39,11 @@ async def test_info(client: AgentClient) -> None:
 async def test_search_assistants_pagination(
     client: AgentClient, assistant_ids: dict[str, str]
 ) -> None:
-    first = await client.search_assistants(limit=2)
+    first = await client.assistants.search(limit=2)
     assert len(first.items) == 2
     assert first.next_offset == 2
     assert all(isinstance(a, Assistant) for a in first.items)
-    second = await client.search_assistants(limit=2, offset=first.next_offset)
+    second = await client.assistants.search(limit=2, offset=first.next_offset)
     assert len(second.items) == 2
     assert second.next_offset == 4
     seen = {a.assistant_id for a in first.items} | {a.assistant_id for a in second.items}
@@ -52,7 +52,7 @@ async def test_search_assistants_pagination(
     collected: list[str] = []
     offset: int | None = 0
     while offset is not None:
-        page = await client.search_assistants(limit=5, offset=offset)
+        page = await client.assistants.search(limit=5, offset=offset)
         collected += [a.assistant_id for a in page.items]
         offset = page.next_offset
     assert len(collected) == len(set(collected))
@@ -62,7 +62,7 @@ async def test_search_assistants_pagination(
 async def test_search_assistants_by_graph(
     client: AgentClient, assistant_ids: dict[str, str]
 ) -> None:
-    page = await client.search_assistants(graph_id="approval")
+    page = await client.assistants.search(graph_id="approval")
     assert [a.assistant_id for a in page.items] == [assistant_ids["approval"]]
     assert page.items[0].graph_id == "approval"
     assert page.items[0].label == "approval"
@@ -70,13 +70,13 @@ async def test_search_assistants_by_graph(
 
 
 async def test_count_assistants(client: AgentClient, assistant_ids: dict[str, str]) -> None:
-    total = await client.count_assistants()
+    total = await client.assistants.count()
     assert total >= len(assistant_ids)
-    assert await client.count_assistants(graph_id="chat") == 1
+    assert await client.assistants.count(graph_id="chat") == 1
 
 
 async def test_get_assistant(client: AgentClient, assistant_ids: dict[str, str]) -> None:
-    assistant = await client.get_assistant(assistant_ids["agent"])
+    assistant = await client.assistants.get(assistant_ids["agent"])
     assert assistant.assistant_id == assistant_ids["agent"]
     assert assistant.graph_id == "agent"
     assert (assistant.metadata or {}).get("created_by") == "system"
@@ -85,19 +85,19 @@ async def test_get_assistant(client: AgentClient, assistant_ids: dict[str, str])
 
 async def test_get_assistant_by_graph_name_is_unprocessable(client: AgentClient) -> None:
     with pytest.raises(errors.Unprocessable) as info:
-        await client.get_assistant("agent")
+        await client.assistants.get("agent")
     assert info.value.status == 422
     assert "UUID" in info.value.detail
 
 
 async def test_get_unknown_assistant_is_not_found(client: AgentClient) -> None:
     with pytest.raises(errors.NotFound) as info:
-        await client.get_assistant(str(uuid.uuid4()))
+        await client.assistants.get(str(uuid.uuid4()))
     assert info.value.status == 404
 
 
 async def test_get_schemas(client: AgentClient, assistant_ids: dict[str, str]) -> None:
-    schemas = await client.get_schemas(assistant_ids["chat"])
+    schemas = await client.assistants.schemas(assistant_ids["chat"])
     assert schemas["graph_id"] == "chat"
     for key in ("input_schema", "output_schema", "state_schema", "config_schema"):
         assert key in schemas
@@ -105,17 +105,17 @@ async def test_get_schemas(client: AgentClient, assistant_ids: dict[str, str]) -
 
 
 async def test_get_graph_and_xray(client: AgentClient, assistant_ids: dict[str, str]) -> None:
-    plain = await client.get_graph(assistant_ids["subgraph"])
+    plain = await client.assistants.graph(assistant_ids["subgraph"])
     assert plain.node_names() == ["outer_pre", "child", "outer_post"]
     assert {"source": "__start__", "target": "outer_pre"}.items() <= plain.edges[0].items()
-    xray = await client.get_graph(assistant_ids["subgraph"], xray=True)
+    xray = await client.assistants.graph(assistant_ids["subgraph"], xray=True)
     names = xray.node_names()
     assert "child:inner_a" in names and "child:inner_ask" in names
     assert "child" not in names
 
 
 async def test_get_versions(client: AgentClient, assistant_ids: dict[str, str]) -> None:
-    versions = await client.get_versions(assistant_ids["steps"])
+    versions = await client.assistants.versions(assistant_ids["steps"])
     assert versions and versions[0]["version"] == 1
     assert versions[0]["assistant_id"] == assistant_ids["steps"]
 
@@ -151,13 +151,13 @@ async def test_distribution_channels_path_and_channel_id() -> None:
         transport=httpx.MockTransport(handler),
     )
     async with client:
-        page = await client.search_assistants(limit=1)
+        page = await client.assistants.search(limit=1)
         assert page.items[0].assistant_id == "c-1" and page.next_offset == 1
-        assert (await client.get_assistant("c-1")).label == "Support"
-        assert await client.count_assistants() == 1
-        assert (await client.get_schemas("c-1"))["graph_id"] == "bbot"
-        assert (await client.get_graph("c-1")).node_names() == ["agent"]
-        assert (await client.get_versions("c-1"))[0]["version"] == 1
+        assert (await client.assistants.get("c-1")).label == "Support"
+        assert await client.assistants.count() == 1
+        assert (await client.assistants.schemas("c-1"))["graph_id"] == "bbot"
+        assert (await client.assistants.graph("c-1")).node_names() == ["agent"]
+        assert (await client.assistants.versions("c-1"))[0]["version"] == 1
     prefix = "/api/v2/distribution-channels"
     assert seen == [
         ("POST", f"{prefix}/search"),

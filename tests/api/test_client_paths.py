@@ -9,7 +9,7 @@ generation in front of the real local server. How the client finds which one ans
   ``/v2`` ↔ ``/api/v2`` twin, each with ``/assistants`` then ``/distribution-channels``, and
   reports the pair that answers (the profile then stores both);
 - a profile whose assistants path is ``auto`` starts with ``/assistants`` and switches to
-  ``/distribution-channels`` on a 404 (:meth:`AgentClient.discover_assistants`, used by
+  ``/distribution-channels`` on a 404 (:meth:`AssistantsClient.discover`, used by
   :func:`bbot_tui.cli.common.search_assistants` and the TUI).
 
 Then every assistant endpoint, a thread, a streamed run, a rejoin and a wait go through it.
@@ -55,33 +55,37 @@ async def test_every_endpoint_through_the_generation(
     proxy: BBotProxy, assistant_ids: dict[str, str]
 ) -> None:
     async with AgentClient(proxy.url, assistants_path=proxy.name) as client:  # type: ignore[arg-type]
-        page = await client.search_assistants(limit=2)
+        page = await client.assistants.search(limit=2)
         assert len(page.items) == 2 and page.next_offset == 2
         subgraph_id = assistant_ids["subgraph"]
-        assistant = await client.get_assistant(subgraph_id)
+        assistant = await client.assistants.get(subgraph_id)
         assert (assistant.assistant_id, assistant.graph_id) == (subgraph_id, "subgraph")
-        assert "input_schema" in await client.get_schemas(subgraph_id)
-        assert "inner_a" in " ".join((await client.get_graph(subgraph_id, xray=True)).node_names())
-        assert (await client.get_versions(subgraph_id))[0]["version"] == 1
-        assert await client.count_assistants() >= 12
+        assert "input_schema" in await client.assistants.schemas(subgraph_id)
+        assert "inner_a" in " ".join(
+            (await client.assistants.graph(subgraph_id, xray=True)).node_names()
+        )
+        assert (await client.assistants.versions(subgraph_id))[0]["version"] == 1
+        assert await client.assistants.count() >= 12
 
-        thread = await client.create_thread()
+        thread = await client.threads.create()
         body = RunCreate(
             assistant_id="chat",
             input=HI,
             stream_mode=["messages-tuple", "updates"],
             stream_resumable=True,
         )
-        async with client.stream_run(thread.thread_id, body) as response:
+        async with client.runs.stream(thread.thread_id, body) as response:
             live = [e async for e in response.events()]
             run_id = response.run_id
         assert run_id and live[0].mode == "metadata"
         text = "".join(e.data[0]["content"] for e in live if e.mode == "messages")
         assert text == "You said: hi. Here is a streamed answer."
-        async with client.join_stream(thread.thread_id, run_id, last_event_id="-1") as response:
+        async with client.runs.join_stream(
+            thread.thread_id, run_id, last_event_id="-1"
+        ) as response:
             replay = [e async for e in response.events()]
         assert [(e.id, e.event) for e in replay] == [(e.id, e.event) for e in live]
-        result = await client.wait_run(thread.thread_id, RunCreate(assistant_id="chat", input=HI))
+        result = await client.runs.wait(thread.thread_id, RunCreate(assistant_id="chat", input=HI))
         assert len(result.values["messages"]) == 4
     prefix = proxy.prefix + "/" + proxy.name
     assert f"GET {prefix}/{subgraph_id}/graph" in proxy.seen

@@ -1,4 +1,4 @@
-"""Path discovery (:mod:`bbot_tui.api.discovery`, ``AgentClient.discover_assistants``).
+"""Path discovery (:mod:`bbot_tui.api.discovery`, ``client.assistants.discover``).
 
 The one implementation that ``bbot-tui doctor``, the TUI's ``auto`` profiles and the headless
 CLI share, against the real local server behind :mod:`bbot_proxy` (both B-Bot generations). A
@@ -33,7 +33,7 @@ async def test_discover_finds_the_pair_from_either_url(proxy: BBotProxy) -> None
     assert (found.base_url, found.assistants_path, found.error) == (proxy.url, proxy.name, None)
     assert found.tried == [proxy.url]
     async with AgentClient(proxy.url, assistants_path=proxy.name) as client:  # type: ignore[arg-type]
-        direct = await client.search_assistants(limit=10)
+        direct = await client.assistants.search(limit=10)
     assert len(direct.items) == 10  # the default first page, as a direct search gives it
     assert [a.assistant_id for a in found.assistants] == [a.assistant_id for a in direct.items]
 
@@ -64,10 +64,10 @@ async def test_a_refusal_means_the_name_exists(server_url: str) -> None:
 async def test_discover_assistants_tries_the_current_name_first(proxy: BBotProxy) -> None:
     other = "assistants" if proxy.name == "distribution-channels" else "distribution-channels"
     async with AgentClient(proxy.url, assistants_path=other) as client:  # type: ignore[arg-type]
-        page = await client.discover_assistants(limit=5)
+        page = await client.assistants.discover(limit=5)
         assert client.assistants_path == proxy.name and len(page.items) == 5
         # the name is kept: the next search goes straight to it
-        await client.discover_assistants(limit=1)
+        await client.assistants.discover(limit=1)
     searches = [line for line in proxy.seen if line.endswith("/search")]
     assert searches == [
         f"POST {proxy.prefix}/{other}/search",
@@ -82,7 +82,7 @@ async def test_discover_assistants_raises_and_keeps_the_path_when_none_answers(
     nowhere = proxy.url.replace(proxy.prefix, "/nowhere" + proxy.prefix)
     async with AgentClient(nowhere) as client:
         with pytest.raises(errors.NotFound):
-            await client.discover_assistants(limit=1)
+            await client.assistants.discover(limit=1)
         assert client.assistants_path == "assistants"
 
 
@@ -98,7 +98,7 @@ async def test_a_web_page_instead_of_json_means_try_the_other_name() -> None:
         return httpx.Response(200, text="<html>B-Bot</html>", headers={"content-type": "text/html"})
 
     async with AgentClient("https://example.test/v2", transport=httpx.MockTransport(answer)) as c:
-        page = await c.discover_assistants()
+        page = await c.assistants.discover()
         assert c.assistants_path == "distribution-channels"
     assert [a.assistant_id for a in page.items] == ["a1"]
     assert seen == ["/v2/assistants/search", "/v2/distribution-channels/search"]

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, get_args
 
 import pytest
 from cli_helpers import closed_port_url, get, run_cli, thread_ids, thread_texts
 
+from bbot_tui.api.literals import (
+    Durability,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletion,
+    OnDisconnect,
+)
 from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 
 
@@ -273,6 +281,26 @@ def test_bad_values_exit_2_before_anything_is_sent(
     assert r.code == EXIT_USAGE, r.err
     assert expected in r.err
     assert r.out == ""
+
+
+@pytest.mark.parametrize(
+    ("flag", "literal"),
+    [
+        ("--durability", Durability),
+        ("--multitask-strategy", MultitaskStrategy),
+        ("--if-not-exists", IfNotExists),
+        ("--on-disconnect", OnDisconnect),
+        ("--on-completion", OnCompletion),
+    ],
+)
+def test_run_help_names_each_flags_values_from_the_api_literal(
+    capsys: pytest.CaptureFixture[str], flag: str, literal: Any
+) -> None:
+    r = run_cli(capsys, "run", "--help")
+    assert r.code == EXIT_OK
+    values = get_args(literal)
+    assert len(values) >= 2
+    assert f"{flag} {'|'.join(values)}" in r.out
 
 
 def test_usage_errors_without_a_server(capsys: pytest.CaptureFixture[str]) -> None:

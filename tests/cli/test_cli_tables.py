@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import get_args
 
 import pytest
 from cli_helpers import closed_port_url, get, post, run_cli
 
+from bbot_tui.api.literals import ThreadStatus
 from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from tests.conftest import GRAPH_IDS
 
@@ -115,3 +117,12 @@ def test_unknown_thread_and_closed_port_exit_1(
     assert "HTTP 404" in r.err and r.out == ""
     r = run_cli(capsys, "assistants", "--url", closed_port_url())
     assert r.code == EXIT_ERROR and "error:" in r.err and r.out == ""
+
+
+def test_threads_status_is_one_of_the_thread_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    # refused by the parser: nothing listens at the URL, and nothing is sent
+    r = run_cli(capsys, "threads", "--url", closed_port_url(), "--status", "sleeping")
+    assert r.code == EXIT_USAGE and r.out == ""
+    choices = r.err.split("choose from", 1)[1]
+    statuses = get_args(ThreadStatus)
+    assert [s for s in statuses if s in choices] == list(statuses) and len(statuses) == 4

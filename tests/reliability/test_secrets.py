@@ -138,8 +138,8 @@ async def test_key_goes_only_to_the_configured_origin_in_its_header(
         hostile.route("GET", r".*", [json_response(200, {})])
         async with AgentClient(hostile.url, api_key=CANARY) as client:
             await client.ok()
-            await client._http.get(f"{other.url}/ok")  # an absolute URL elsewhere
-            await client._http.get(hostile.url.replace("127.0.0.1", "localhost") + "/ok")
+            await client.http.request("GET", f"{other.url}/ok")  # an absolute URL elsewhere
+            await client.http.request("GET", hostile.url.replace("127.0.0.1", "localhost") + "/ok")
         first = hostile.requests[0]
         assert first.headers.get("bbot-api-key") == CANARY
         assert [v for _, v in first.raw_headers].count(CANARY) == 1  # in that header only

@@ -280,7 +280,7 @@ async def _raises(call: Callable[[], Awaitable[Any]], cls: type[errors.ApiError]
 
 async def _read_stream(client: AgentClient, path: str) -> list[Any]:
     events: list[Any] = []
-    async with client.open_stream("GET", path) as response:
+    async with client.http.open_stream("GET", path) as response:
         async for batch in response.batches():
             events += batch
     return events
@@ -304,14 +304,14 @@ async def test_dns_failure_is_connect_failed() -> None:
 
 async def test_timeout(hostile_url: str) -> None:
     async with AgentClient(hostile_url, timeout=httpx.Timeout(0.3)) as client:
-        err = await _raises(lambda: client.get_thread("hang"), errors.RequestTimeout)
+        err = await _raises(lambda: client.threads.get("hang"), errors.RequestTimeout)
         assert err.retryable
         await _raises(lambda: _read_stream(client, "/hang/stream"), errors.RequestTimeout)
 
 
 async def test_reset_before_answer(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        await _raises(lambda: client.get_thread("reset-before"), errors.ConnectionDropped)
+        await _raises(lambda: client.threads.get("reset-before"), errors.ConnectionDropped)
         await _raises(lambda: _read_stream(client, "/reset-before"), errors.ConnectionDropped)
 
 
@@ -320,7 +320,7 @@ async def test_reset_mid_event(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
 
         async def read() -> None:
-            async with client.open_stream("GET", "/reset-mid-event") as response:
+            async with client.http.open_stream("GET", "/reset-mid-event") as response:
                 async for batch in response.batches():
                     delivered.extend(batch)
 
@@ -331,7 +331,7 @@ async def test_reset_mid_event(hostile_url: str) -> None:
 
 async def test_incomplete_body(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        await _raises(lambda: client.get_thread("fin-mid-body"), errors.ConnectionDropped)
+        await _raises(lambda: client.threads.get("fin-mid-body"), errors.ConnectionDropped)
 
 
 # --- protocol errors -------------------------------------------------------------------
@@ -339,7 +339,7 @@ async def test_incomplete_body(hostile_url: str) -> None:
 
 async def test_html_where_json_was_expected(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        err = await _raises(lambda: client.get_thread("html200"), errors.ProtocolError)
+        err = await _raises(lambda: client.threads.get("html200"), errors.ProtocolError)
         assert not isinstance(err, errors.HttpError)
         assert "not JSON" in err.message and "<html>" not in str(err)
 
@@ -361,7 +361,7 @@ async def test_event_over_the_cap(hostile_url: str) -> None:
 async def test_unexpected_shape_is_a_protocol_error(hostile_url: str) -> None:
     # {"ok": true} is not a Thread: no thread_id
     async with AgentClient(hostile_url) as client:
-        err = await _raises(lambda: client.get_thread("anything"), errors.ProtocolError)
+        err = await _raises(lambda: client.threads.get("anything"), errors.ProtocolError)
         assert "thread_id" in err.message
 
 
@@ -370,7 +370,7 @@ async def test_unexpected_shape_is_a_protocol_error(hostile_url: str) -> None:
 
 async def test_html_502_through_the_client(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        err = await _raises(lambda: client.get_thread("html502"), errors.ServerError)
+        err = await _raises(lambda: client.threads.get("html502"), errors.ServerError)
         assert err.status == 502 and err.retryable
         err = await _raises(lambda: _read_stream(client, "/html502"), errors.ServerError)
         assert "HTML page" in err.detail
@@ -378,7 +378,7 @@ async def test_html_502_through_the_client(hostile_url: str) -> None:
 
 async def test_401_without_body_through_the_client(hostile_url: str) -> None:
     async with AgentClient(hostile_url, api_key="bbot_secret_key_123") as client:
-        err = await _raises(lambda: client.get_thread("empty401"), errors.AuthError)
+        err = await _raises(lambda: client.threads.get("empty401"), errors.AuthError)
         assert err.status == 401 and not err.retryable
         assert "bbot_secret_key_123" not in str(err) + err.hint + repr(err)
         await _raises(lambda: _read_stream(client, "/empty401"), errors.AuthError)
@@ -386,7 +386,7 @@ async def test_401_without_body_through_the_client(hostile_url: str) -> None:
 
 async def test_429_through_the_client(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        err = await _raises(lambda: client.get_thread("rate429"), errors.RateLimited)
+        err = await _raises(lambda: client.threads.get("rate429"), errors.RateLimited)
         assert err.retry_after == 7.0 and err.detail == "too many"
 
 
@@ -410,7 +410,7 @@ async def test_each_status_through_the_client(
     """Each status is its own class with the server's detail, on JSON calls and on streams."""
     async with AgentClient(hostile_url) as client:
         for call in (
-            lambda: client.get_thread(f"status/{status}"),
+            lambda: client.threads.get(f"status/{status}"),
             lambda: _read_stream(client, f"/status/{status}"),
         ):
             err = await _raises(call, cls)
@@ -420,7 +420,7 @@ async def test_each_status_through_the_client(
 
 async def test_plain_text_where_json_was_expected(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
-        err = await _raises(lambda: client.get_thread("plain200"), errors.ProtocolError)
+        err = await _raises(lambda: client.threads.get("plain200"), errors.ProtocolError)
         assert "not JSON" in err.message and "text/plain" in err.message
 
 
@@ -437,10 +437,10 @@ async def test_bad_sse_events_are_marked_and_the_stream_goes_on(hostile_url: str
 async def test_wait_and_join_padding_and_error(hostile_url: str) -> None:
     """``/wait`` and ``/join`` answer 200 and pad with newlines; ``__error__`` is a failure."""
     async with AgentClient(hostile_url) as client:
-        result = await client.join_run("t", "padded-error")
+        result = await client.runs.join("t", "padded-error")
         assert isinstance(result.error, errors.GraphError) and result.values is None
         assert (result.error.error, result.error.detail) == ("ValueError", "kaboom")
-        result = await client.join_run("t", "padded-values")
+        result = await client.runs.join("t", "padded-values")
         assert result.error is None and result.values == {"messages": []}
         assert result.interrupts == [{"value": "ok?", "id": "i1"}]
 
@@ -476,7 +476,7 @@ def test_reserved_extra_headers_are_refused(name: str) -> None:
 async def test_cursor_with_a_line_break_is_refused(hostile_url: str) -> None:
     async with AgentClient(hostile_url) as client:
         with pytest.raises(errors.ConfigError):
-            async with client.join_stream("t", "r", last_event_id="1-0\r\nx: y"):
+            async with client.runs.join_stream("t", "r", last_event_id="1-0\r\nx: y"):
                 pass
 
 

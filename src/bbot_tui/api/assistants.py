@@ -1,8 +1,8 @@
-"""Assistant endpoints, under either of their names, and finding which name a server uses.
+"""``client.assistants``: assistant endpoints under either of their names, and finding the name.
 
 LangGraph serves ``/assistants``; new B-Bot serves the same API as ``/distribution-channels``.
-:meth:`AssistantsMixin.discover_assistants` is the one place that tries each name in turn: the
-doctor (via :func:`bbot_tui.api.discovery.discover`), the TUI and the headless CLI all use it.
+:meth:`AssistantsClient.discover` is the one place that tries each name in turn: the doctor (via
+:func:`bbot_tui.api.discovery.discover`), the TUI and the headless CLI all use it.
 """
 
 from __future__ import annotations
@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from bbot_tui.api import errors
-from bbot_tui.api.base import BaseClient
 from bbot_tui.api.models import Assistant, GraphInfo
-from bbot_tui.api.transport import ASSISTANTS_PATHS, Page
+from bbot_tui.api.transport import (
+    ASSISTANTS_PATHS,
+    HttpTransport,
+    Page,
+    next_offset,
+    parse,
+    parse_list,
+)
 
-__all__ = ["AssistantsMixin", "path_is_absent"]
+__all__ = ["AssistantsClient", "path_is_absent"]
 
 
 def path_is_absent(exc: errors.ApiError) -> bool:
@@ -29,14 +35,17 @@ def path_is_absent(exc: errors.ApiError) -> bool:
     return isinstance(exc, errors.ProtocolError)
 
 
-class AssistantsMixin(BaseClient):
-    """``/assistants`` (B-Bot: ``/distribution-channels``): search, read, schemas, graph."""
+class AssistantsClient:
+    """``/assistants`` (B-Bot: ``/distribution-channels``): search, read, schemas, graph.
 
-    @property
-    def _a(self) -> str:
-        return "/" + self.assistants_path
+    Args:
+        http: the client's transport; its ``assistants_path`` names the collection.
+    """
 
-    async def search_assistants(
+    def __init__(self, http: HttpTransport) -> None:
+        self._http = http
+
+    async def search(
         self,
         *,
         limit: int = 50,
@@ -58,66 +67,71 @@ class AssistantsMixin(BaseClient):
         ):
             if value is not None:
                 body[key] = value
-        data, headers = await self.request("POST", f"{self._a}/search", json_body=body)
-        return Page(self._parse_list(Assistant, data), self._next_offset(headers))
+        path = f"{self._http.assistants_prefix}/search"
+        data, headers = await self._http.request("POST", path, json_body=body)
+        return Page(parse_list(Assistant, data), next_offset(headers))
 
-    async def count_assistants(self, **filters: Any) -> int:
-        """``POST /assistants/count``."""
-        data, _ = await self.request("POST", f"{self._a}/count", json_body=filters)
+    async def count(self, **filters: Any) -> int:
+        """``POST /assistants/count`` (filters: graph_id, name, metadata)."""
+        path = f"{self._http.assistants_prefix}/count"
+        data, _ = await self._http.request("POST", path, json_body=filters)
         return int(data)
 
-    async def get_assistant(self, assistant_id: str) -> Assistant:
+    async def get(self, assistant_id: str) -> Assistant:
         """One assistant by id."""
-        data, _ = await self.request("GET", f"{self._a}/{assistant_id}")
-        return self._parse(Assistant, data)
+        path = f"{self._http.assistants_prefix}/{assistant_id}"
+        data, _ = await self._http.request("GET", path)
+        return parse(Assistant, data)
 
-    async def get_schemas(self, assistant_id: str) -> dict[str, Any]:
+    async def schemas(self, assistant_id: str) -> dict[str, Any]:
         """Input, output, state, config and context JSON schemas."""
-        data, _ = await self.request("GET", f"{self._a}/{assistant_id}/schemas")
+        path = f"{self._http.assistants_prefix}/{assistant_id}/schemas"
+        data, _ = await self._http.request("GET", path)
         return data if isinstance(data, dict) else {}
 
-    async def get_graph(self, assistant_id: str, *, xray: bool | int = False) -> GraphInfo:
+    async def graph(self, assistant_id: str, *, xray: bool | int = False) -> GraphInfo:
         """Nodes and edges (``xray`` includes subgraph nodes)."""
         params = {"xray": str(xray).lower() if isinstance(xray, bool) else str(xray)}
-        data, _ = await self.request("GET", f"{self._a}/{assistant_id}/graph", params=params)
-        return self._parse(GraphInfo, data)
+        path = f"{self._http.assistants_prefix}/{assistant_id}/graph"
+        data, _ = await self._http.request("GET", path, params=params)
+        return parse(GraphInfo, data)
 
-    async def get_versions(self, assistant_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def versions(self, assistant_id: str, *, limit: int = 10) -> list[dict[str, Any]]:
         """The assistant's versions, newest first."""
-        data, _ = await self.request(
-            "POST", f"{self._a}/{assistant_id}/versions", json_body={"limit": limit}
-        )
+        path = f"{self._http.assistants_prefix}/{assistant_id}/versions"
+        data, _ = await self._http.request("POST", path, json_body={"limit": limit})
         return [v for v in data if isinstance(v, dict)] if isinstance(data, list) else []
 
-    async def discover_assistants(self, **search: Any) -> Page[Assistant]:
+    async def discover(self, **search: Any) -> Page[Assistant]:
         """Search assistants, trying each collection name until one answers.
 
-        The current :attr:`assistants_path` is tried first, then the others; the one that
-        answers (or refuses with an auth or server error: it exists) is kept on the client.
+        The transport's current ``assistants_path`` is tried first, then the others; the one
+        that answers (or refuses with an auth or server error: it exists) is kept on the
+        transport, so every later call of every sub-client uses it.
 
         Args:
-            search: the arguments of :meth:`search_assistants`.
+            search: the arguments of :meth:`search`.
 
         Returns:
             The first page from the name that answered.
 
         Raises:
             ApiError: the refusal of a name that exists, or, when no name answers, the last
-                "not here" error (the client's path is then left as it was).
+                "not here" error (the path is then left as it was).
         """
-        start = self.assistants_path
+        start = self._http.assistants_path
         *first, final = [start, *(p for p in ASSISTANTS_PATHS if p != start)]
         for path in first:
-            self.assistants_path = path
+            self._http.assistants_path = path
             try:
-                return await self.search_assistants(**search)
+                return await self.search(**search)
             except (errors.HttpError, errors.ProtocolError) as exc:
                 if not path_is_absent(exc):
                     raise
-        self.assistants_path = final
+        self._http.assistants_path = final
         try:
-            return await self.search_assistants(**search)
+            return await self.search(**search)
         except (errors.HttpError, errors.ProtocolError) as exc:
             if path_is_absent(exc):
-                self.assistants_path = start
+                self._http.assistants_path = start
             raise

@@ -1,27 +1,42 @@
-"""One async client per server profile, over one ``httpx.AsyncClient``.
+"""One async client per server profile: sub-clients over one shared transport, like the SDK's.
 
-Every endpoint of the Agent Server API that bbot-tui uses, with B-Bot's variations: the
-``bbot-api-key`` header (set by :class:`KeyAuth`, only ever for the configured origin), the
-two base paths seen in B-Bot's docs, and ``/distribution-channels`` as the name of
-``/assistants``. Every failure is raised as an :class:`~bbot_tui.api.errors.ApiError`.
+``client.assistants``, ``client.threads`` and ``client.runs`` are small classes
+(:mod:`.assistants`, :mod:`.threads`, :mod:`.runs`) that build paths and bodies; each calls the
+one :class:`~bbot_tui.api.transport.HttpTransport` (``client.http``), which owns the
+``httpx.AsyncClient``, the key, the base path and the assistants name, and maps every failure
+to an :class:`~bbot_tui.api.errors.ApiError`. B-Bot's variations live there: the
+``bbot-api-key`` header (only ever sent to the configured origin), the two base paths seen in
+B-Bot's docs, and ``/distribution-channels`` as the name of ``/assistants``.
 
-The code lives by concern in the sibling modules (:mod:`.transport`, :mod:`.base`,
-:mod:`.assistants`, :mod:`.threads`, :mod:`.runs`, :mod:`.streaming`); this module composes
-them into :class:`AgentClient` and is the import path the rest of the project uses.
+This module is the import path the rest of the project uses::
+
+    async with AgentClient(url, api_key=key) as client:
+        thread = await client.threads.create()
+        async with client.runs.stream(thread.thread_id, body) as response:
+            async for batch in response.batches():
+                ...
 """
 
 from __future__ import annotations
 
-from bbot_tui.api.assistants import AssistantsMixin
-from bbot_tui.api.runs import RunsMixin, WaitResult
-from bbot_tui.api.streaming import StreamResponse, StreamsMixin
-from bbot_tui.api.threads import ThreadsMixin
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Self, TypeVar, overload
+
+import httpx
+from pydantic import SecretStr
+
+from bbot_tui.api.assistants import AssistantsClient
+from bbot_tui.api.literals import AssistantsPath
+from bbot_tui.api.runs import RunsClient, WaitResult
+from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE
+from bbot_tui.api.threads import ThreadsClient
 from bbot_tui.api.transport import (
     API_KEY_HEADER,
     DEFAULT_TIMEOUT,
-    AssistantsPath,
+    HttpTransport,
     KeyAuth,
     Page,
+    StreamResponse,
     ids_from_location,
 )
 
@@ -29,19 +44,158 @@ __all__ = [
     "API_KEY_HEADER",
     "DEFAULT_TIMEOUT",
     "AgentClient",
+    "AssistantsClient",
     "AssistantsPath",
+    "HttpTransport",
     "KeyAuth",
     "Page",
+    "RunsClient",
     "StreamResponse",
+    "ThreadsClient",
     "WaitResult",
     "ids_from_location",
 ]
 
+_T = TypeVar("_T")
 
-class AgentClient(AssistantsMixin, ThreadsMixin, RunsMixin, StreamsMixin):
+
+class _Delegate(Generic[_T]):
+    """An old flat name of the client, read as the sub-client method it now is.
+
+    The method is looked up on each access (``client.get_run`` is ``client.runs.get`` as it
+    is at that moment), so the type checker sees the sub-client's own signature.
+    """
+
+    __slots__ = ("_pick",)
+
+    def __init__(self, pick: Callable[[AgentClient], _T]) -> None:
+        self._pick = pick
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+
+    @overload
+    def __get__(self, client: AgentClient, owner: type[Any]) -> _T: ...
+
+    def __get__(self, client: AgentClient | None, owner: type[Any]) -> Self | _T:
+        return self if client is None else self._pick(client)
+
+
+class AgentClient:
     """An async client for one server profile: every endpoint group on one connection pool.
 
-    Construction (URL and key checks, headers, timeouts, SSE size caps) is documented on
-    :class:`~bbot_tui.api.base.BaseClient`; use it as ``async with AgentClient(url) as c:``
-    or call :meth:`aclose`.
+    Use it as ``async with AgentClient(url) as client:`` or call :meth:`aclose`.
+
+    Args:
+        base_url: the API root, e.g. ``http://127.0.0.1:8123`` or
+            ``https://api.b-bot.space/api/v2``.
+        api_key: sent as ``bbot-api-key`` to that origin only.
+        extra_headers: more headers for every request (not for the key).
+        assistants_path: ``assistants`` (LangGraph) or ``distribution-channels`` (new B-Bot).
+        timeout: httpx timeouts.
+        transport: an httpx transport (tests pass a fault-injecting one).
+        allow_insecure: allow sending a key over plain http to a non-loopback host.
+        max_line: the longest SSE line accepted (bytes); a longer one aborts the stream.
+        max_event: the largest SSE event accepted (bytes of data).
+
+    Attributes:
+        http: the transport the sub-clients share (requests and streams to any path).
+        assistants: ``/assistants`` (B-Bot: ``/distribution-channels``).
+        threads: ``/threads``, their state, history and stream.
+        runs: runs on a thread and stateless runs, waited, streamed, joined, cancelled.
+
+    Raises:
+        ConfigError: a malformed URL or key, or a key over plain http without consent.
     """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: SecretStr | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        assistants_path: AssistantsPath = "assistants",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure: bool = False,
+        max_line: int = DEFAULT_MAX_LINE,
+        max_event: int = DEFAULT_MAX_EVENT,
+    ) -> None:
+        self.http = HttpTransport(
+            base_url,
+            api_key=api_key,
+            extra_headers=extra_headers,
+            assistants_path=assistants_path,
+            timeout=timeout,
+            transport=transport,
+            allow_insecure=allow_insecure,
+            max_line=max_line,
+            max_event=max_event,
+        )
+        self.assistants = AssistantsClient(self.http)
+        self.threads = ThreadsClient(self.http)
+        self.runs = RunsClient(self.http)
+
+    def __repr__(self) -> str:
+        key = "set" if self.http.has_key else "none"
+        return f"{type(self).__name__}({self.base_url!r}, key={key})"
+
+    @property
+    def base_url(self) -> str:
+        """The normalized API root."""
+        return self.http.base_url
+
+    @property
+    def assistants_path(self) -> AssistantsPath:
+        """The assistants collection's name in use (``assistants.discover`` may change it)."""
+        return self.http.assistants_path
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def ok(self) -> Any:
+        """``GET /ok`` (stock servers; B-Bot may not have it)."""
+        return (await self.http.request("GET", "/ok"))[0]
+
+    async def info(self) -> Any:
+        """``GET /info``: server version and flags."""
+        return (await self.http.request("GET", "/info"))[0]
+
+    # delegate kept until every caller uses the sub-clients: each old flat name below is
+    # its sub-client's method (remove a line once `grep -rn "\.<name>(" src tests bench` is empty)
+    search_assistants = _Delegate(lambda c: c.assistants.search)
+    count_assistants = _Delegate(lambda c: c.assistants.count)
+    get_assistant = _Delegate(lambda c: c.assistants.get)
+    get_schemas = _Delegate(lambda c: c.assistants.schemas)
+    get_graph = _Delegate(lambda c: c.assistants.graph)
+    get_versions = _Delegate(lambda c: c.assistants.versions)
+    discover_assistants = _Delegate(lambda c: c.assistants.discover)
+    create_thread = _Delegate(lambda c: c.threads.create)
+    search_threads = _Delegate(lambda c: c.threads.search)
+    count_threads = _Delegate(lambda c: c.threads.count)
+    get_thread = _Delegate(lambda c: c.threads.get)
+    patch_thread = _Delegate(lambda c: c.threads.update)
+    delete_thread = _Delegate(lambda c: c.threads.delete)
+    copy_thread = _Delegate(lambda c: c.threads.copy)
+    get_state = _Delegate(lambda c: c.threads.get_state)
+    update_state = _Delegate(lambda c: c.threads.update_state)
+    get_history = _Delegate(lambda c: c.threads.get_history)
+    thread_stream = _Delegate(lambda c: c.threads.stream)
+    create_run = _Delegate(lambda c: c.runs.create)
+    list_runs = _Delegate(lambda c: c.runs.list)
+    get_run = _Delegate(lambda c: c.runs.get)
+    delete_run = _Delegate(lambda c: c.runs.delete)
+    cancel_run = _Delegate(lambda c: c.runs.cancel)
+    cancel_runs = _Delegate(lambda c: c.runs.cancel_many)
+    wait_run = _Delegate(lambda c: c.runs.wait)
+    join_run = _Delegate(lambda c: c.runs.join)
+    stream_run = _Delegate(lambda c: c.runs.stream)
+    stream_stateless = _Delegate(lambda c: c.runs.stream_stateless)
+    join_stream = _Delegate(lambda c: c.runs.join_stream)

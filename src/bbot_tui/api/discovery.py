@@ -3,9 +3,9 @@
 B-Bot's docs show two generations of the same API: ``…/v2`` with ``/assistants`` and
 ``…/api/v2`` with ``/distribution-channels``, and users paste either URL. :func:`discover`
 tries the URL as given, then its ``/v2`` ↔ ``/api/v2`` twin, each with every assistants name
-(:meth:`~bbot_tui.api.assistants.AssistantsMixin.discover_assistants`), and reports the pair
+(:meth:`~bbot_tui.api.assistants.AssistantsClient.discover`), and reports the pair
 that answers. ``bbot-tui doctor`` and the connection screen use it; a profile whose path is
-``auto`` uses ``discover_assistants`` directly on its own client.
+``auto`` uses ``client.assistants.discover`` directly on its own client.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from pydantic import SecretStr
 from bbot_tui.api import errors
 from bbot_tui.api.assistants import path_is_absent
 from bbot_tui.api.client import AgentClient
+from bbot_tui.api.literals import AssistantsPath
 from bbot_tui.api.models import Assistant
-from bbot_tui.api.transport import DEFAULT_TIMEOUT, AssistantsPath
+from bbot_tui.api.transport import DEFAULT_TIMEOUT
 
 __all__ = ["Discovery", "base_url_variants", "discover"]
 
@@ -91,7 +92,7 @@ async def discover(
             allow_insecure=allow_insecure,
         ) as client:
             try:
-                page = await client.discover_assistants(limit=limit)
+                page = await client.assistants.discover(limit=limit)
             except (errors.HttpError, errors.ProtocolError) as exc:
                 found.error = exc
                 if path_is_absent(exc):

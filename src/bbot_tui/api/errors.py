@@ -31,6 +31,7 @@ __all__ = [
     "TransportError",
     "Unprocessable",
     "WrongContentType",
+    "detail_from_body",
     "http_error_from_response",
 ]
 
@@ -200,7 +201,7 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 1] + "…"
 
 
-def _detail_from_body(content: bytes, content_type: str) -> tuple[str, Any]:
+def detail_from_body(content: bytes, content_type: str) -> tuple[str, Any]:
     """Return (detail text, decoded JSON body or None) from an error response body."""
     if not content:
         return "", None
@@ -250,7 +251,7 @@ def http_error_from_response(
         The error to raise.
     """
     content_type = str(headers.get("content-type") or "")
-    detail, body = _detail_from_body(content, content_type)
+    detail, body = detail_from_body(content, content_type)
     if status in _STATUS_CLASSES:
         cls, hint = _STATUS_CLASSES[status]
     elif status >= 500:

@@ -5,6 +5,9 @@ whose ``loc`` names the field, which the run-options form and ``bbot-tui run`` s
 They serialise with :meth:`RunCreate.to_body`, which sends only what was set, so the
 server's defaults apply to everything else.
 
+The enumerated values (stream modes, durabilities…) are the ``Literal`` types of
+:mod:`bbot_tui.api.literals`.
+
 Responses are tolerant (``extra="allow"``): servers add fields between versions, and B-Bot
 calls assistants "distribution channels" (``channel_id`` instead of ``assistant_id``).
 """
@@ -22,9 +25,16 @@ from pydantic import (
     model_validator,
 )
 
+from bbot_tui.api.literals import (
+    Durability,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletion,
+    OnDisconnect,
+    StreamMode,
+)
+
 __all__ = [
-    "DURABILITIES",
-    "STREAM_MODES",
     "Assistant",
     "Checkpoint",
     "Command",
@@ -35,40 +45,11 @@ __all__ = [
     "RunCreate",
     "RunCreateStateless",
     "Send",
-    "StreamMode",
     "Thread",
     "ThreadState",
     "ThreadTask",
 ]
 
-StreamMode: TypeAlias = Literal[
-    "values",
-    "messages",
-    "messages-tuple",
-    "updates",
-    "events",
-    "debug",
-    "custom",
-    "tasks",
-    "checkpoints",
-]
-STREAM_MODES: tuple[str, ...] = (
-    "values",
-    "messages",
-    "messages-tuple",
-    "updates",
-    "events",
-    "debug",
-    "custom",
-    "tasks",
-    "checkpoints",
-)
-Durability: TypeAlias = Literal["sync", "async", "exit"]
-DURABILITIES: tuple[str, ...] = ("sync", "async", "exit")
-MultitaskStrategy: TypeAlias = Literal["reject", "interrupt", "rollback", "enqueue"]
-IfNotExists: TypeAlias = Literal["reject", "create"]
-OnDisconnect: TypeAlias = Literal["cancel", "continue"]
-OnCompletion: TypeAlias = Literal["delete", "keep"]
 JsonValue: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None
 Breakpoints: TypeAlias = Literal["*"] | list[str]
 
@@ -205,14 +186,6 @@ class _RunBase(_Request):
         if self.command is not None and "input" in self.model_fields_set and self.input is not None:
             raise ValueError("send either an input or a command, not both")
         return self
-
-    def stream_modes(self) -> list[str]:
-        """The stream modes as a list (the server default ``values`` when unset)."""
-        if self.stream_mode is None:
-            return ["values"]
-        if isinstance(self.stream_mode, str):
-            return [self.stream_mode]
-        return list(self.stream_mode)
 
 
 class RunCreate(_RunBase):

@@ -1,22 +1,31 @@
-"""Run endpoints that answer with JSON: create, list, cancel, and wait or join for the result.
+"""``client.runs``: create, list, cancel, wait or join for the result, and the run streams.
 
-Streamed runs are in :mod:`.streaming`. :class:`WaitResult` splits a waited run's answer into
-values, pending interrupts and a graph failure, which the server all sends as a 200.
+:class:`WaitResult` splits a waited run's answer into values, pending interrupts and a graph
+failure, which the server all sends as a 200. The streams (a run on a thread, a stateless run,
+a join or rejoin) open through the transport, which raises errors before the first byte.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from bbot_tui.api import errors
-from bbot_tui.api.base import BaseClient
+from bbot_tui.api.literals import CancelAction, StreamMode
 from bbot_tui.api.models import Run, RunCreate, RunCreateStateless
-from bbot_tui.api.transport import ids_from_location
+from bbot_tui.api.transport import (
+    HttpTransport,
+    StreamResponse,
+    ids_from_location,
+    parse,
+    parse_list,
+)
 
-__all__ = ["RunsMixin", "WaitResult"]
+__all__ = ["RunsClient", "WaitResult"]
 
 
 @dataclass(slots=True)
@@ -37,40 +46,72 @@ class WaitResult:
     run_id: str | None = None
 
 
-class RunsMixin(BaseClient):
-    """``/threads/{id}/runs`` and ``/runs``: background, waited and cancelled runs."""
+def _wait_result(data: Any, headers: httpx.Headers) -> WaitResult:
+    """Split a ``/wait`` or ``/join`` answer into values, interrupts and a graph failure."""
+    thread_id, run_id = ids_from_location(
+        headers.get("content-location") or headers.get("location")
+    )
+    result = WaitResult(values=data, thread_id=thread_id, run_id=run_id)
+    if isinstance(data, dict):
+        err = data.get("__error__")
+        if isinstance(err, dict):
+            result.error = errors.GraphError(
+                str(err.get("error") or "Error"), str(err.get("message") or "")
+            )
+            result.values = None
+            return result
+        if "__interrupt__" in data:
+            values = dict(data)
+            pending = values.pop("__interrupt__")
+            result.interrupts = (
+                [i for i in pending if isinstance(i, dict)] if isinstance(pending, list) else []
+            )
+            result.values = values
+    return result
 
-    async def create_run(self, thread_id: str, body: RunCreate) -> Run:
+
+class RunsClient:
+    """``/threads/{id}/runs`` and ``/runs``: background, waited, streamed and cancelled runs.
+
+    Args:
+        http: the client's transport.
+    """
+
+    def __init__(self, http: HttpTransport) -> None:
+        self._http = http
+
+    async def create(self, thread_id: str, body: RunCreate) -> Run:
         """Start a background run."""
-        data, _ = await self.request("POST", f"/threads/{thread_id}/runs", json_body=body.to_body())
-        return self._parse(Run, data)
+        path = f"/threads/{thread_id}/runs"
+        data, _ = await self._http.request("POST", path, json_body=body.to_body())
+        return parse(Run, data)
 
-    async def list_runs(
+    async def list(
         self, thread_id: str, *, limit: int = 10, offset: int = 0, status: str | None = None
-    ) -> list[Run]:
+    ) -> builtins.list[Run]:
         """The thread's runs, newest first."""
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if status:
             params["status"] = status
-        data, _ = await self.request("GET", f"/threads/{thread_id}/runs", params=params)
-        return self._parse_list(Run, data)
+        data, _ = await self._http.request("GET", f"/threads/{thread_id}/runs", params=params)
+        return parse_list(Run, data)
 
-    async def get_run(self, thread_id: str, run_id: str) -> Run:
+    async def get(self, thread_id: str, run_id: str) -> Run:
         """One run: its status tells how a stream that closed really ended."""
-        data, _ = await self.request("GET", f"/threads/{thread_id}/runs/{run_id}")
-        return self._parse(Run, data)
+        data, _ = await self._http.request("GET", f"/threads/{thread_id}/runs/{run_id}")
+        return parse(Run, data)
 
-    async def delete_run(self, thread_id: str, run_id: str) -> None:
+    async def delete(self, thread_id: str, run_id: str) -> None:
         """Delete a finished run."""
-        await self.request("DELETE", f"/threads/{thread_id}/runs/{run_id}")
+        await self._http.request("DELETE", f"/threads/{thread_id}/runs/{run_id}")
 
-    async def cancel_run(
+    async def cancel(
         self,
         thread_id: str,
         run_id: str,
         *,
         wait: bool = False,
-        action: Literal["interrupt", "rollback"] = "interrupt",
+        action: CancelAction = "interrupt",
     ) -> bool:
         """Stop a run on the server.
 
@@ -79,19 +120,20 @@ class RunsMixin(BaseClient):
             server means "no matching run to cancel", which is not an error here).
         """
         params = {"wait": "1" if wait else "0", "action": action}
+        path = f"/threads/{thread_id}/runs/{run_id}/cancel"
         try:
-            await self.request("POST", f"/threads/{thread_id}/runs/{run_id}/cancel", params=params)
+            await self._http.request("POST", path, params=params)
         except errors.NotFound:
             return False
         return True
 
-    async def cancel_runs(
+    async def cancel_many(
         self,
         *,
         thread_id: str | None = None,
-        run_ids: list[str] | None = None,
+        run_ids: builtins.list[str] | None = None,
         status: str | None = None,
-        action: Literal["interrupt", "rollback"] = "interrupt",
+        action: CancelAction = "interrupt",
     ) -> None:
         """Bulk cancel: the given runs of a thread, or all runs with ``status``."""
         body: dict[str, Any] = {}
@@ -101,45 +143,59 @@ class RunsMixin(BaseClient):
             body["run_ids"] = run_ids
         if status:
             body["status"] = status
-        await self.request("POST", "/runs/cancel", json_body=body, params={"action": action})
+        await self._http.request("POST", "/runs/cancel", json_body=body, params={"action": action})
 
-    def _wait_result(self, data: Any, headers: httpx.Headers) -> WaitResult:
-        thread_id, run_id = ids_from_location(
-            headers.get("content-location") or headers.get("location")
-        )
-        result = WaitResult(values=data, thread_id=thread_id, run_id=run_id)
-        if isinstance(data, dict):
-            err = data.get("__error__")
-            if isinstance(err, dict):
-                result.error = errors.GraphError(
-                    str(err.get("error") or "Error"), str(err.get("message") or "")
-                )
-                result.values = None
-                return result
-            if "__interrupt__" in data:
-                values = dict(data)
-                pending = values.pop("__interrupt__")
-                result.interrupts = (
-                    [i for i in pending if isinstance(i, dict)] if isinstance(pending, list) else []
-                )
-                result.values = values
-        return result
-
-    async def wait_run(
-        self, thread_id: str | None, body: RunCreate | RunCreateStateless
-    ) -> WaitResult:
+    async def wait(self, thread_id: str | None, body: RunCreate | RunCreateStateless) -> WaitResult:
         """Run and wait for the final state (``/threads/{id}/runs/wait`` or ``/runs/wait``).
 
         A graph failure comes back as ``WaitResult.error`` (the server answers 200 with
         ``__error__``); the server's newline keep-alives before the JSON are tolerated.
         """
         path = f"/threads/{thread_id}/runs/wait" if thread_id else "/runs/wait"
-        data, headers = await self.request("POST", path, json_body=body.to_body())
-        return self._wait_result(data, headers)
+        data, headers = await self._http.request("POST", path, json_body=body.to_body())
+        return _wait_result(data, headers)
 
-    async def join_run(self, thread_id: str, run_id: str) -> WaitResult:
+    async def join(self, thread_id: str, run_id: str) -> WaitResult:
         """Wait for a run that is already going and return its final state."""
-        data, headers = await self.request("GET", f"/threads/{thread_id}/runs/{run_id}/join")
-        result = self._wait_result(data, headers)
+        path = f"/threads/{thread_id}/runs/{run_id}/join"
+        data, headers = await self._http.request("GET", path)
+        result = _wait_result(data, headers)
         result.thread_id, result.run_id = thread_id, run_id
         return result
+
+    def stream(
+        self, thread_id: str, body: RunCreate
+    ) -> contextlib.AbstractAsyncContextManager[StreamResponse]:
+        """``POST /threads/{id}/runs/stream``."""
+        return self._http.open_stream(
+            "POST", f"/threads/{thread_id}/runs/stream", json_body=body.to_body()
+        )
+
+    def stream_stateless(
+        self, body: RunCreateStateless
+    ) -> contextlib.AbstractAsyncContextManager[StreamResponse]:
+        """``POST /runs/stream`` (cannot be rejoined)."""
+        return self._http.open_stream("POST", "/runs/stream", json_body=body.to_body())
+
+    def join_stream(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        last_event_id: str | None = None,
+        stream_mode: builtins.list[StreamMode] | None = None,
+    ) -> contextlib.AbstractAsyncContextManager[StreamResponse]:
+        """``GET /threads/{t}/runs/{r}/stream``: follow or rejoin a run.
+
+        Args:
+            last_event_id: replay what came after this id (``-1``: from the start). Only
+                resumable runs keep their events; without it only live events arrive.
+            stream_mode: filter the modes.
+        """
+        params = {"stream_mode": stream_mode} if stream_mode else None
+        return self._http.open_stream(
+            "GET",
+            f"/threads/{thread_id}/runs/{run_id}/stream",
+            params=params,
+            last_event_id=last_event_id,
+        )

@@ -13,7 +13,7 @@ read. ``tests/unit/test_sse.py`` runs the same conformance cases against both pa
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from bbot_tui.api.errors import StreamTooLarge
 from bbot_tui.api.events import StreamEvent
@@ -288,14 +288,16 @@ class SSEParser:
 
 async def aiter_event_batches(
     chunks: AsyncIterator[bytes], parser: SSEParser | None = None
-) -> AsyncIterator[list[StreamEvent]]:
+) -> AsyncGenerator[list[StreamEvent], None]:
     """Turn a byte stream into batches of events, one batch per read that completed any.
 
     Args:
         chunks: e.g. ``response.aiter_raw()``.
-        parser: a parser to use (its ``last_event_id`` is the cursor); a new one by default.
+        parser: a parser to use (its ``last_event_id`` is the cursor, its caps apply); a new
+            one by default.
     """
-    parser = parser or SSEParser()
+    if parser is None:
+        parser = SSEParser()
     async for chunk in chunks:
         batch = parser.feed(chunk)
         if batch:

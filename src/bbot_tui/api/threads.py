@@ -1,25 +1,40 @@
-"""Thread endpoints: create, search, read, fork, and the state and its history (time travel)."""
+"""``client.threads``: create, search, read, fork, the state and its history, the thread stream."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import contextlib
+from typing import Any
 
-from bbot_tui.api.base import BaseClient
+from bbot_tui.api.literals import IfExists, StreamMode, ThreadStatus
 from bbot_tui.api.models import Thread, ThreadState
-from bbot_tui.api.transport import Page
+from bbot_tui.api.transport import (
+    HttpTransport,
+    Page,
+    StreamResponse,
+    next_offset,
+    parse,
+    parse_list,
+)
 
-__all__ = ["ThreadsMixin"]
+__all__ = ["ThreadsClient"]
 
 
-class ThreadsMixin(BaseClient):
-    """``/threads``: the conversation list, one thread, its state and checkpoints."""
+class ThreadsClient:
+    """``/threads``: the conversation list, one thread, its state and checkpoints.
 
-    async def create_thread(
+    Args:
+        http: the client's transport.
+    """
+
+    def __init__(self, http: HttpTransport) -> None:
+        self._http = http
+
+    async def create(
         self,
         *,
         thread_id: str | None = None,
         metadata: dict[str, Any] | None = None,
-        if_exists: Literal["raise", "do_nothing"] | None = None,
+        if_exists: IfExists | None = None,
     ) -> Thread:
         """``POST /threads``."""
         body: dict[str, Any] = {}
@@ -29,10 +44,10 @@ class ThreadsMixin(BaseClient):
             body["metadata"] = metadata
         if if_exists:
             body["if_exists"] = if_exists
-        data, _ = await self.request("POST", "/threads", json_body=body)
-        return self._parse(Thread, data)
+        data, _ = await self._http.request("POST", "/threads", json_body=body)
+        return parse(Thread, data)
 
-    async def search_threads(
+    async def search(
         self,
         *,
         limit: int = 20,
@@ -40,12 +55,18 @@ class ThreadsMixin(BaseClient):
         ids: list[str] | None = None,
         metadata: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None,
-        status: str | None = None,
+        status: ThreadStatus | None = None,
         sort_by: str | None = "updated_at",
         sort_order: str | None = "desc",
         select: list[str] | None = None,
+        extract: dict[str, str] | None = None,
     ) -> Page[Thread]:
-        """One page of threads; ``select`` keeps the answer small (no full values)."""
+        """One page of threads; ``select`` keeps the answer small (no full values).
+
+        ``extract`` (``{alias: "values.messages[0].content"}``) asks newer servers for a few
+        values by path, returned under ``extracted`` (``Thread.model_extra``); older servers
+        ignore it.
+        """
         body: dict[str, Any] = {"limit": limit, "offset": offset}
         for key, value in (
             ("ids", ids),
@@ -55,37 +76,38 @@ class ThreadsMixin(BaseClient):
             ("sort_by", sort_by),
             ("sort_order", sort_order),
             ("select", select),
+            ("extract", extract),
         ):
             if value is not None:
                 body[key] = value
-        data, headers = await self.request("POST", "/threads/search", json_body=body)
-        return Page(self._parse_list(Thread, data), self._next_offset(headers))
+        data, headers = await self._http.request("POST", "/threads/search", json_body=body)
+        return Page(parse_list(Thread, data), next_offset(headers))
 
-    async def count_threads(self, **filters: Any) -> int:
+    async def count(self, **filters: Any) -> int:
         """``POST /threads/count`` (filters: metadata, values, status)."""
-        data, _ = await self.request("POST", "/threads/count", json_body=filters)
+        data, _ = await self._http.request("POST", "/threads/count", json_body=filters)
         return int(data)
 
-    async def get_thread(self, thread_id: str) -> Thread:
+    async def get(self, thread_id: str) -> Thread:
         """One thread with status, values, interrupts and error."""
-        data, _ = await self.request("GET", f"/threads/{thread_id}")
-        return self._parse(Thread, data)
+        data, _ = await self._http.request("GET", f"/threads/{thread_id}")
+        return parse(Thread, data)
 
-    async def patch_thread(self, thread_id: str, *, metadata: dict[str, Any]) -> Thread:
-        """Merge ``metadata`` into the thread's (e.g. a title)."""
-        data, _ = await self.request(
+    async def update(self, thread_id: str, *, metadata: dict[str, Any]) -> Thread:
+        """Merge ``metadata`` into the thread's (e.g. a title): ``PATCH /threads/{id}``."""
+        data, _ = await self._http.request(
             "PATCH", f"/threads/{thread_id}", json_body={"metadata": metadata}
         )
-        return self._parse(Thread, data)
+        return parse(Thread, data)
 
-    async def delete_thread(self, thread_id: str) -> None:
+    async def delete(self, thread_id: str) -> None:
         """Delete a thread (204)."""
-        await self.request("DELETE", f"/threads/{thread_id}")
+        await self._http.request("DELETE", f"/threads/{thread_id}")
 
-    async def copy_thread(self, thread_id: str) -> Thread:
+    async def copy(self, thread_id: str) -> Thread:
         """Fork a thread with its whole history."""
-        data, _ = await self.request("POST", f"/threads/{thread_id}/copy", json_body={})
-        return self._parse(Thread, data)
+        data, _ = await self._http.request("POST", f"/threads/{thread_id}/copy", json_body={})
+        return parse(Thread, data)
 
     async def get_state(
         self, thread_id: str, *, checkpoint_id: str | None = None, subgraphs: bool = False
@@ -95,8 +117,8 @@ class ThreadsMixin(BaseClient):
         if checkpoint_id:
             path += f"/{checkpoint_id}"
         params = {"subgraphs": "true"} if subgraphs else None
-        data, _ = await self.request("GET", path, params=params)
-        return self._parse(ThreadState, data)
+        data, _ = await self._http.request("GET", path, params=params)
+        return parse(ThreadState, data)
 
     async def update_state(
         self,
@@ -116,7 +138,7 @@ class ThreadsMixin(BaseClient):
             body["as_node"] = as_node
         if checkpoint_id:
             body["checkpoint_id"] = checkpoint_id
-        data, _ = await self.request("POST", f"/threads/{thread_id}/state", json_body=body)
+        data, _ = await self._http.request("POST", f"/threads/{thread_id}/state", json_body=body)
         return data if isinstance(data, dict) else {}
 
     async def get_history(
@@ -141,5 +163,19 @@ class ThreadsMixin(BaseClient):
             body["before"] = {"configurable": {"checkpoint_id": before}}
         if metadata:
             body["metadata"] = metadata
-        data, _ = await self.request("POST", f"/threads/{thread_id}/history", json_body=body)
-        return self._parse_list(ThreadState, data)
+        path = f"/threads/{thread_id}/history"
+        data, _ = await self._http.request("POST", path, json_body=body)
+        return parse_list(ThreadState, data)
+
+    def stream(
+        self,
+        thread_id: str,
+        *,
+        last_event_id: str | None = None,
+        stream_mode: StreamMode | None = None,
+    ) -> contextlib.AbstractAsyncContextManager[StreamResponse]:
+        """``GET /threads/{id}/stream``: every run on the thread (never ends by itself)."""
+        params = {"stream_mode": stream_mode} if stream_mode else None
+        return self._http.open_stream(
+            "GET", f"/threads/{thread_id}/stream", params=params, last_event_id=last_event_id
+        )

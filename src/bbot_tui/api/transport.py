@@ -1,41 +1,64 @@
-"""The wire layer every endpoint module shares: auth, timeouts, ids from headers, error mapping.
+"""The wire: one ``httpx.AsyncClient`` per profile, JSON requests, SSE responses, error mapping.
 
-Nothing here knows an endpoint. :class:`KeyAuth` adds B-Bot's ``bbot-api-key`` header to the
-configured origin only, :func:`ids_from_location` reads run ids back from response headers (and
-refuses ids that could escape a request path), :func:`transport_error` turns an httpx exception
-into the :class:`~bbot_tui.api.errors.ApiError` family the UI sees.
+:class:`HttpTransport` is the one object the sub-clients (:mod:`.assistants`, :mod:`.threads`,
+:mod:`.runs`) share: it makes the checks done once per profile (a usable URL, a well-formed key,
+no key over plain http to another host without consent), holds the base path and the name of
+the assistants collection, sends requests and opens event streams. It knows no endpoint.
+
+Around it: :class:`KeyAuth` adds B-Bot's ``bbot-api-key`` header to the configured origin only,
+:func:`ids_from_location` reads run ids back from response headers (and refuses ids that could
+escape a request path), :func:`transport_error` turns an httpx exception into the
+:class:`~bbot_tui.api.errors.ApiError` family the UI sees, and :func:`parse` /
+:func:`parse_list` turn a JSON answer into a model or a :class:`~.errors.ProtocolError`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
-from typing import Generic, Literal, TypeVar
+from typing import Any, Final, Generic, TypeVar, get_args
 
 import httpx
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from bbot_tui.api import errors
+from bbot_tui.api.events import StreamEvent
+from bbot_tui.api.literals import AssistantsPath
+from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE, SSEParser, aiter_event_batches
+from bbot_tui.config.security import (
+    RESERVED_HEADERS,
+    ReservedHeader,
+    cleartext_risk,
+    normalize_api_key,
+    normalize_base_url,
+)
 
 __all__ = [
     "API_KEY_HEADER",
     "ASSISTANTS_PATHS",
     "DEFAULT_TIMEOUT",
     "AssistantsPath",
+    "HttpTransport",
     "KeyAuth",
     "Page",
+    "StreamResponse",
     "ids_from_location",
+    "next_offset",
+    "parse",
+    "parse_list",
     "transport_error",
 ]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=30.0, pool=5.0)
 """Read timeout 20 s: above the server's 5 s heartbeat, low enough to notice a dead link."""
-API_KEY_HEADER = "bbot-api-key"
-AssistantsPath = Literal["assistants", "distribution-channels"]
-ASSISTANTS_PATHS: tuple[AssistantsPath, ...] = ("assistants", "distribution-channels")
-"""The names of the assistants collection, in the order discovery tries them: LangGraph's,
-then new B-Bot's."""
+API_KEY_HEADER: Final[ReservedHeader] = "bbot-api-key"
+"""The header B-Bot reads the API key from."""
+ASSISTANTS_PATHS: tuple[AssistantsPath, ...] = get_args(AssistantsPath)
+"""The names of the assistants collection, in the order discovery tries them."""
+M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 _ID_SEGMENT = re.compile(r"[A-Za-z0-9_\-:]+(?:\.[A-Za-z0-9_\-:]+)*")
 """What a thread or run id taken from a response header may look like (no dots-only, no
@@ -120,3 +143,311 @@ def transport_error(exc: Exception, base_url: str) -> errors.ApiError:
             "a header value is not valid (check the API key and extra headers)"
         )
     return errors.TransportError(f"network error ({name})")
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate a JSON answer as ``model``.
+
+    Raises:
+        ProtocolError: the answer does not have the model's shape (the first bad field named).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        loc = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise errors.ProtocolError(
+            f"unexpected {model.__name__} from the server (field {loc or '?'})"
+        ) from None
+
+
+def parse_list(model: type[M], data: Any) -> list[M]:
+    """Validate a JSON answer as a list of ``model``.
+
+    Raises:
+        ProtocolError: not a list, or an item without the model's shape.
+    """
+    if not isinstance(data, list):
+        raise errors.ProtocolError(f"expected a list of {model.__name__}")
+    return [parse(model, item) for item in data]
+
+
+def next_offset(headers: httpx.Headers) -> int | None:
+    """The ``X-Pagination-Next`` offset of a search answer (None: no more pages)."""
+    value = headers.get("x-pagination-next")
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+class StreamResponse:
+    """An open SSE response: the run ids from its headers and its events, in batches.
+
+    The ids are only ever used to build request paths under the configured base URL: a
+    ``Location`` header is never followed, so a server cannot send the key elsewhere
+    (docs/PROTOCOL.md, case S5).
+
+    Attributes:
+        thread_id, run_id: from ``Content-Location`` (known before any event arrives).
+        parser: the SSE parser; ``parser.last_event_id`` is the resume cursor.
+    """
+
+    def __init__(
+        self, response: httpx.Response, base_url: str, parser: SSEParser | None = None
+    ) -> None:
+        self._response = response
+        self._base_url = base_url
+        self.thread_id, self.run_id = ids_from_location(
+            response.headers.get("content-location") or response.headers.get("location")
+        )
+        self.parser = parser if parser is not None else SSEParser()
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers."""
+        return self._response.headers
+
+    async def batches(self) -> AsyncIterator[list[StreamEvent]]:
+        """Yield the events of each network read (never an empty list).
+
+        Raises:
+            ApiError: a transport error mid-stream, or a line/event over the size caps.
+        """
+        encoded = self._response.headers.get("content-encoding", "identity") != "identity"
+        # aiter_bytes undoes a content encoding a proxy may apply despite our
+        # "accept-encoding: identity" (aiter_raw would hand gzip bytes to the parser);
+        # without one, aiter_raw skips two layers of per-chunk work (bench/ingest.py)
+        chunks = self._response.aiter_bytes() if encoded else self._response.aiter_raw()
+        try:
+            async with contextlib.aclosing(aiter_event_batches(chunks, self.parser)) as batches:
+                async for batch in batches:
+                    yield batch
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self._base_url) from None
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        """Yield the events one by one."""
+        async for batch in self.batches():
+            for event in batch:
+                yield event
+
+
+class HttpTransport:
+    """The connection to one server profile, shared by every sub-client of a client.
+
+    Args:
+        base_url: the API root, e.g. ``http://127.0.0.1:8123`` or
+            ``https://api.b-bot.space/api/v2``.
+        api_key: sent as ``bbot-api-key`` to that origin only.
+        extra_headers: more headers for every request (not for the key).
+        assistants_path: ``assistants`` (LangGraph) or ``distribution-channels`` (new B-Bot).
+        timeout: httpx timeouts.
+        transport: an httpx transport (tests pass a fault-injecting one).
+        allow_insecure: allow sending a key over plain http to a non-loopback host.
+        max_line: the longest SSE line accepted (bytes); a longer one aborts the stream.
+        max_event: the largest SSE event accepted (bytes of data).
+
+    Attributes:
+        base_url: the normalized API root.
+        assistants_path: the name of the assistants collection; discovery
+            (:meth:`~bbot_tui.api.assistants.AssistantsClient.discover`) changes it.
+        has_key: whether an API key is sent.
+
+    Raises:
+        ConfigError: a malformed URL or key, or a key over plain http without consent.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: SecretStr | str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        assistants_path: AssistantsPath = "assistants",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        allow_insecure: bool = False,
+        max_line: int = DEFAULT_MAX_LINE,
+        max_event: int = DEFAULT_MAX_EVENT,
+    ) -> None:
+        try:
+            self.base_url = normalize_base_url(base_url)
+        except ValueError as exc:
+            raise errors.ConfigError(f"bad server URL: {exc}") from None
+        key: SecretStr | None = None
+        if api_key is not None:
+            raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+            if raw.strip():
+                try:
+                    key = SecretStr(normalize_api_key(raw))
+                except ValueError as exc:
+                    raise errors.ConfigError(f"bad API key: {exc}") from None
+        if key is not None and cleartext_risk(self.base_url, True) and not allow_insecure:
+            raise errors.ConfigError(
+                "refusing to send the API key over plain http to a remote host",
+                hint="use https, or allow insecure http in the profile",
+            )
+        self.assistants_path: AssistantsPath = assistants_path
+        self.has_key = key is not None
+        self._max_line = max_line
+        self._max_event = max_event
+        url = httpx.URL(self.base_url)
+        auth = KeyAuth(key, (url.scheme, url.host, url.port)) if key is not None else None
+        headers = {"user-agent": "bbot-tui", "accept": "application/json"}
+        for name, value in (extra_headers or {}).items():
+            if name.lower() in RESERVED_HEADERS:
+                raise errors.ConfigError(f"header {name!r} cannot be set as an extra header")
+            headers[name] = value
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r}, key={'set' if self.has_key else 'none'})"
+
+    @property
+    def assistants_prefix(self) -> str:
+        """The path of the assistants collection: ``/assistants`` or ``/distribution-channels``."""
+        return "/" + self.assistants_path
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Any, httpx.Headers]:
+        """Send a request and decode its JSON answer.
+
+        Args:
+            method, path: the HTTP method and the path below the base URL.
+            json_body: the JSON body (``None`` sends none).
+            params: query parameters.
+            headers: extra headers for this request.
+
+        Returns:
+            The decoded body (``None`` for an empty one) and the response headers.
+
+        Raises:
+            ApiError: the request failed, or the answer is an error status or not JSON.
+        """
+        content = None if json_body is None else json.dumps(json_body).encode()
+        req_headers = dict(headers or {})
+        if content is not None:
+            req_headers["content-type"] = "application/json"
+        try:
+            response = await self._client.request(
+                method, path.lstrip("/"), content=content, params=params, headers=req_headers
+            )
+        except (httpx.HTTPError, UnicodeEncodeError) as exc:
+            raise transport_error(exc, self.base_url) from None
+        if response.status_code >= 300:
+            raise self._http_error(response, response.content, method, path)
+        return self._decode(response), response.headers
+
+    @contextlib.asynccontextmanager
+    async def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        last_event_id: str | None = None,
+    ) -> AsyncIterator[StreamResponse]:
+        """Open an SSE response; errors before the first byte are raised as ApiError.
+
+        A caller so never reads a half-open stream: an HTTP error or a page that is not an
+        event stream is raised here, with the server's detail.
+
+        Args:
+            method, path: e.g. ``POST /threads/{t}/runs/stream``.
+            json_body: the run body.
+            params: query parameters.
+            last_event_id: sent as ``Last-Event-ID`` (a rejoin cursor).
+        """
+        headers = {
+            "accept": "text/event-stream",
+            "cache-control": "no-store",
+            "accept-encoding": "identity",
+        }
+        if last_event_id is not None:
+            if any(c in last_event_id for c in "\r\n\0"):
+                raise errors.ConfigError("the Last-Event-ID cursor contains a line break")
+            headers["last-event-id"] = last_event_id
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
+            headers["content-type"] = "application/json"
+        request = self._client.build_request(
+            method, path.lstrip("/"), content=content, params=params, headers=headers
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except (httpx.HTTPError, UnicodeEncodeError) as exc:
+            raise transport_error(exc, self.base_url) from None
+        try:
+            if response.status_code >= 300:
+                raise self._http_error(response, await _body(response), method, path)
+            ctype = response.headers.get("content-type", "")
+            if "text/event-stream" not in ctype:
+                detail, _ = errors.detail_from_body(await _body(response), ctype)
+                raise errors.WrongContentType(
+                    f"expected an event stream, got {ctype or 'no content type'}"
+                    + (f": {detail}" if detail else ""),
+                    hint="is the URL the API root?",
+                )
+            parser = SSEParser(max_line=self._max_line, max_event=self._max_event)
+            yield StreamResponse(response, self.base_url, parser)
+        finally:
+            await response.aclose()
+
+    def _http_error(
+        self, response: httpx.Response, body: bytes, method: str, path: str
+    ) -> errors.HttpError:
+        err = errors.http_error_from_response(
+            response.status_code, body, response.headers, method=method, path="/" + path.lstrip("/")
+        )
+        if isinstance(err, errors.AuthError | errors.PermissionDenied):
+            host = httpx.URL(self.base_url).host
+            if isinstance(err, errors.PermissionDenied):
+                err.hint = f"{host} accepted the API key, but it may not do this"
+            elif self.has_key:
+                err.hint = f"{host} rejected the API key; check it in the profile"
+            else:
+                err.hint = f"{host} needs an API key; add one to the profile"
+        return err
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        body = response.content
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            ctype = response.headers.get("content-type", "?")
+            raise errors.ProtocolError(
+                f"the server answered with something that is not JSON ({ctype})",
+                hint="is the URL the API root (a proxy or web page answered)?",
+            ) from None
+
+
+async def _body(response: httpx.Response) -> bytes:
+    """The body of a streamed error answer, or nothing if it cannot be read."""
+    try:
+        return await response.aread()
+    except httpx.HTTPError:
+        return b""

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from bbot_tui import __version__
+from bbot_tui.api.literals import (
+    Durability,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletion,
+    OnDisconnect,
+    ThreadStatus,
+)
 from bbot_tui.cli.script_args import add_script_parser
 
 if TYPE_CHECKING:
@@ -39,6 +47,11 @@ def _connection(p: argparse.ArgumentParser, prefix: str = "") -> None:
         help="API key, sent as bbot-api-key (or env BBOT_API_KEY); never printed",
     )
     p.add_argument("--profile", dest=prefix + "profile", help="a saved profile (default: active)")
+
+
+def _one_of(values: Any) -> str:
+    """``a|b|c``: the values of a ``Literal``, for a flag's metavar (checked by the model)."""
+    return "|".join(get_args(values))
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
@@ -73,11 +86,11 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--interrupt-before", action="append", metavar="N|*", help="breakpoint")
     p.add_argument("--interrupt-after", action="append", metavar="N|*", help="breakpoint")
-    p.add_argument("--durability", metavar="sync|async|exit")
-    p.add_argument("--multitask-strategy", metavar="reject|interrupt|rollback|enqueue")
-    p.add_argument("--if-not-exists", metavar="reject|create")
-    p.add_argument("--on-disconnect", metavar="cancel|continue")
-    p.add_argument("--on-completion", metavar="delete|keep", help="stateless runs only")
+    p.add_argument("--durability", metavar=_one_of(Durability))
+    p.add_argument("--multitask-strategy", metavar=_one_of(MultitaskStrategy))
+    p.add_argument("--if-not-exists", metavar=_one_of(IfNotExists))
+    p.add_argument("--on-disconnect", metavar=_one_of(OnDisconnect))
+    p.add_argument("--on-completion", metavar=_one_of(OnCompletion), help="stateless runs only")
     p.add_argument("--after-seconds", metavar="S")
     p.add_argument("--checkpoint-id", metavar="ID", help="re-run from this checkpoint")
     p.add_argument("--config", metavar="JSON", help='{"configurable": {...}, "tags": [...]}')
@@ -140,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     threads = sub.add_parser("threads", help="list threads, newest first")
     _connection(threads)
-    threads.add_argument("--status", choices=("idle", "busy", "interrupted", "error"))
+    threads.add_argument("--status", choices=get_args(ThreadStatus))
     threads.add_argument("--limit", type=int, metavar="N")
     threads.add_argument("--assistant", metavar="ID|GRAPH")
     threads.add_argument("--json", action="store_true")

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bbot_tui.api.literals import DEFAULT_STREAM_MODES
 from bbot_tui.api.models import RunCreate, RunCreateStateless
 from bbot_tui.cli.common import UsageError
 from bbot_tui.session.assistants import with_entity_id
@@ -23,15 +24,11 @@ from bbot_tui.stream.transcript import user_message
 from bbot_tui.text import one_line
 
 __all__ = [
-    "DEFAULT_STREAM_MODES",
     "RunRequest",
     "build_run_request",
     "format_validation_error",
     "parse_json_flag",
 ]
-
-DEFAULT_STREAM_MODES = ("messages-tuple", "updates")
-"""Streamed text, tool calls and node updates (which carry interrupts)."""
 
 _FLAGS: dict[str, str] = {
     "assistant_id": "--assistant",

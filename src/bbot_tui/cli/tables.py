@@ -34,7 +34,6 @@ __all__ = [
     "threads_command",
 ]
 
-THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
 _MAX_LIST = 1000
 
 
@@ -108,7 +107,7 @@ async def threads_command(args: argparse.Namespace, output: Output) -> int:
         key = "assistant_id" if UUID_RE.match(args.assistant) else "graph_id"
         metadata = {key: args.assistant}
     async with make_client(conn) as client:
-        page = await client.search_threads(
+        page = await client.threads.search(
             limit=args.limit or 20,
             status=args.status,
             metadata=metadata,
@@ -153,8 +152,8 @@ async def state_command(args: argparse.Namespace, output: Output) -> int:
     """Show a thread's current state: messages, next nodes, pending interrupts."""
     conn = resolve_connection(args.url, args.api_key, args.profile, output)
     async with make_client(conn) as client:
-        thread = await client.get_thread(args.thread)
-        state = await client.get_state(args.thread, subgraphs=True)
+        thread = await client.threads.get(args.thread)
+        state = await client.threads.get_state(args.thread, subgraphs=True)
     if args.json:
         _dump(
             output,
@@ -190,7 +189,7 @@ async def history_command(args: argparse.Namespace, output: Output) -> int:
         raise UsageError(f"--limit: must be from 1 to {_MAX_LIST}")
     conn = resolve_connection(args.url, args.api_key, args.profile, output)
     async with make_client(conn) as client:
-        states = await client.get_history(args.thread, limit=args.limit)
+        states = await client.threads.get_history(args.thread, limit=args.limit)
     if args.json:
         _dump(output, [s.model_dump(mode="json") for s in states])
         return EXIT_OK

@@ -19,12 +19,15 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from typing import Literal, TypeAlias, get_args
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
 __all__ = [
+    "RESERVED_HEADERS",
     "RedactingFilter",
+    "ReservedHeader",
     "clear_secrets",
     "cleartext_risk",
     "install_log_redaction",
@@ -36,6 +39,11 @@ __all__ = [
     "register_secret",
     "registered_secrets",
 ]
+
+ReservedHeader: TypeAlias = Literal["bbot-api-key", "x-api-key", "authorization"]
+"""The headers that carry a key: only the key field sets one, never the extra headers."""
+RESERVED_HEADERS: frozenset[str] = frozenset(get_args(ReservedHeader))
+"""The names of :data:`ReservedHeader` (lower case, as compared)."""
 
 REDACTED = "***"
 """What a redacted secret is replaced with."""

@@ -40,6 +40,7 @@ from pydantic import (
 
 from bbot_tui.config import paths
 from bbot_tui.config.security import (
+    RESERVED_HEADERS,
     cleartext_risk,
     normalize_api_key,
     normalize_base_url,
@@ -73,7 +74,6 @@ EPHEMERAL_PROFILE_NAMES = frozenset({"(command line)", "(environment)"})
 FILE_MODE = 0o600
 """Mode of the saved settings file."""
 
-_RESERVED_HEADERS = frozenset({"bbot-api-key", "x-api-key", "authorization"})
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _HEADER_VALUE_RE = re.compile(r"^[\x20-\x7e\t]*$")
 _REVEAL = "reveal_secrets"
@@ -151,7 +151,7 @@ class Profile(BaseModel):
         for name, header_value in value.items():
             if not _HEADER_NAME_RE.match(name):
                 raise ValueError(f"header name {one_line(name, 40)!r} is not a valid token")
-            if name.lower() in _RESERVED_HEADERS:
+            if name.lower() in RESERVED_HEADERS:
                 raise ValueError(f"header {name!r} is not allowed here; use the API key field")
             header_value = header_value.strip()
             if not _HEADER_VALUE_RE.match(header_value):

@@ -127,7 +127,7 @@ async def run_checks(
     async with AgentClient(base, timeout=DOCTOR_TIMEOUT, extra_headers=extra_headers) as client:
         started = time.monotonic()
         try:
-            await client.request("GET", "/ok")
+            await client.ok()
         except (errors.ConnectFailed, errors.RequestTimeout) as exc:
             timeout = isinstance(exc, errors.RequestTimeout) or "timed out" in exc.message
             detail = (
@@ -212,7 +212,7 @@ async def run_checks(
     ) as client:
         await _optional_endpoints(client, checks)
         try:
-            count = await client.count_assistants()
+            count = await client.assistants.count()
         except errors.ApiError:
             count = len(assistants)
         if count == 0 or not assistants:
@@ -258,7 +258,7 @@ async def _stream_check(client: AgentClient, assistant: Assistant, checks: Check
     started = time.monotonic()
     name = one_line(assistant.label, 60)
     try:
-        async with client.stream_stateless(body) as response:
+        async with client.runs.stream_stateless(body) as response:
             async for event in response.events():
                 if event.mode == "metadata":
                     checks.add(

@@ -34,21 +34,19 @@ from typing import Any, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from bbot_tui.api.models import (
-    Command,
+from bbot_tui.api.literals import (
+    DEFAULT_STREAM_MODES,
     Durability,
     IfNotExists,
     MultitaskStrategy,
     OnCompletion,
     OnDisconnect,
-    RunCreate,
-    RunCreateStateless,
     StreamMode,
 )
+from bbot_tui.api.models import Command, RunCreate, RunCreateStateless
 from bbot_tui.session.jsontext import JsonTextError, parse_json_text
 
 __all__ = [
-    "DEFAULT_STREAM_MODE",
     "ONE_SHOT_FIELDS",
     "ROOT_FIELD",
     "RunMode",
@@ -60,8 +58,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RunMode: TypeAlias = Literal["stream", "stateless", "wait"]
-DEFAULT_STREAM_MODE: tuple[str, ...] = ("messages-tuple", "updates")
-"""What the transcript needs: tokens and node updates (interrupts come with ``updates``)."""
 ONE_SHOT_FIELDS: frozenset[str] = frozenset(
     {"resume_text", "resume_as_json", "update_text", "goto_text", "checkpoint_id"}
 )
@@ -91,7 +87,7 @@ class RunOptions(BaseModel):
     )
     # --- streaming
     stream_mode: list[StreamMode] = Field(
-        default_factory=lambda: list(DEFAULT_STREAM_MODE),  # type: ignore[arg-type]
+        default_factory=lambda: list(DEFAULT_STREAM_MODES),
         description="What the stream carries; messages-tuple and updates are what the "
         "transcript needs (interrupts arrive in updates or values).",
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, get_args
 
 from rich.text import Text
 from textual import events, on
@@ -27,7 +27,14 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
-from bbot_tui.api.models import DURABILITIES, STREAM_MODES
+from bbot_tui.api.literals import (
+    Durability,
+    IfNotExists,
+    MultitaskStrategy,
+    OnCompletion,
+    OnDisconnect,
+    StreamMode,
+)
 from bbot_tui.session.run_options import ROOT_FIELD, RunOptions
 from bbot_tui.text import one_line
 
@@ -43,11 +50,11 @@ _CHOICES: dict[str, list[tuple[str, Any]]] = {
     "stream_subgraphs": _TRI,
     "stream_resumable": _TRI,
     "checkpoint_during": _TRI,
-    "durability": [(d, d) for d in DURABILITIES],
-    "multitask_strategy": [(m, m) for m in ("enqueue", "reject", "interrupt", "rollback")],
-    "if_not_exists": [("reject", "reject"), ("create", "create")],
-    "on_disconnect": [("continue", "continue"), ("cancel", "cancel")],
-    "on_completion": [("delete", "delete"), ("keep", "keep")],
+    "durability": [(d, d) for d in get_args(Durability)],
+    "multitask_strategy": [(m, m) for m in get_args(MultitaskStrategy)],
+    "if_not_exists": [(m, m) for m in get_args(IfNotExists)],
+    "on_disconnect": [(m, m) for m in get_args(OnDisconnect)],
+    "on_completion": [(m, m) for m in get_args(OnCompletion)],
 }
 _TEXTS = {"resume_text", "update_text", "configurable", "context", "metadata"}
 _LISTS = {"tags", "feedback_keys"}
@@ -171,7 +178,7 @@ class RunOptionsForm(Vertical):
             )
         if name == "stream_mode":
             return SelectionList[str](
-                *[(Content(m), m) for m in STREAM_MODES], id=cid, classes="field-control"
+                *[(Content(m), m) for m in get_args(StreamMode)], id=cid, classes="field-control"
             )
         if name in ("interrupt_before", "interrupt_after"):
             return SelectionList[str](id=cid, classes="field-control")

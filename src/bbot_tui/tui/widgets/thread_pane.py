@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Select
 from textual.widgets.option_list import Option
 
+from bbot_tui.api.literals import ThreadStatus
 from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STATUSES", "ThreadPane", "format_time", "thread_label"]
 
-STATUSES = ("idle", "busy", "interrupted", "error")
+STATUSES: tuple[ThreadStatus, ...] = get_args(ThreadStatus)
 """Thread statuses of the Agent Server, in the status filter."""
 
 _BADGE_STYLE = {
