@@ -76,7 +76,7 @@ def _command(graph: str, pending: list[PendingInterrupt]) -> Any:
 async def _resume_variant(
     client: AgentClient, graph: str, modes: list[str], subgraphs: bool
 ) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     chat = Chat(client, thread.thread_id)
     common: dict[str, Any] = {
         "assistant_id": graph,
@@ -89,7 +89,7 @@ async def _resume_variant(
     assert pending and chat.stream.transcript.stop == "question"
     second = await chat.run(RunCreate(command=_command(graph, pending), **common))
     assert second == "success", chat.session.outcome
-    state = await client.get_state(thread.thread_id, subgraphs=True)
+    state = await client.threads.get_state(thread.thread_id, subgraphs=True)
     assert state.messages[-1]["content"] == RESUME[graph][1]
     check_stream_transcript(chat.stream.transcript, state, ids_from_stream=not subgraphs)
     assert chat.stream.transcript.stop is None and chat.stream.transcript.interrupts == []
@@ -112,7 +112,7 @@ async def test_resumed_transcript_equals_thread_state(client: AgentClient, graph
 
 @pytest.mark.parametrize("modes", [["messages-tuple", "updates"], ["values"], ["updates"]])
 async def test_breakpoint_then_continue(client: AgentClient, modes: list[str]) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     chat = Chat(client, thread.thread_id)
     body = RunCreate(
         assistant_id="steps",
@@ -128,13 +128,13 @@ async def test_breakpoint_then_continue(client: AgentClient, modes: list[str]) -
     assert stream.stop == ("breakpoint" if "updates" in modes else None)
     assert stream.interrupts == []
     assert chat.session.transcript.next_nodes == ["step2"]
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     assert state.next == ["step2"]
     check_stream_transcript(stream, state, ids_from_stream=True)
     assert [m.text for m in stream.messages] == ["hi", "step1"]
 
     assert await chat.run(RunCreate(assistant_id="steps", stream_mode=modes)) == "success"
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     check_stream_transcript(chat.stream.transcript, state, ids_from_stream=True)
     assert [m.text for m in chat.stream.transcript.messages] == ["hi", "step1", "step2", "step3"]
     assert chat.stream.transcript.stop is None

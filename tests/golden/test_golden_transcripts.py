@@ -72,7 +72,7 @@ async def _run_variant(
     client: AgentClient, graph: str, modes: list[str], subgraphs: bool
 ) -> dict[str, Any]:
     """One run: returns both transcripts, the session outcome and the server's view."""
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     user = user_message("hi")
     session = RunSession(client)
     stream_only = Reducer()
@@ -91,8 +91,8 @@ async def _run_variant(
     return {
         "session": session,
         "stream": stream_only.transcript,
-        "state": await client.get_state(thread.thread_id, subgraphs=True),
-        "thread": await client.get_thread(thread.thread_id),
+        "state": await client.threads.get_state(thread.thread_id, subgraphs=True),
+        "thread": await client.threads.get(thread.thread_id),
     }
 
 

@@ -40,7 +40,7 @@ async def client(server_url: str) -> AsyncIterator[AgentClient]:
 
 @pytest.mark.parametrize("modes", MODE_SETS.values(), ids=MODE_SETS.keys())
 async def test_input_id_is_known_at_the_first_update(client: AgentClient, modes: list[str]) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     text = f"hello {uuid.uuid4().hex[:6]}"
     session = RunSession(client)
     # a plain input without an id, as a caller may build it: the session gives it one
@@ -60,14 +60,14 @@ async def test_input_id_is_known_at_the_first_update(client: AgentClient, modes:
     first = seen[0]
     assert first is not None and uuid.UUID(first)
     assert set(seen) == {first}  # never renamed while the run went on
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     stored = [m for m in state_view(state.messages) if m["type"] == "human"]
     assert [(m["id"], m["content"]) for m in stored] == [(first, text)]
     assert transcript_view(session.transcript.messages) == state_view(state.messages)
 
 
 async def test_a_chosen_id_is_kept(client: AgentClient) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     user = user_message("keep my id")
     session = RunSession(client)
     body = RunCreate(assistant_id="chat", input={"messages": [user]}, stream_mode=["updates"])
@@ -77,7 +77,7 @@ async def test_a_chosen_id_is_kept(client: AgentClient) -> None:
     assert [m.id for m in session.transcript.messages if m.role == "human"] == [user["id"]]
     async for _ in updates:
         pass
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     assert [m["id"] for m in state.messages if m.get("type") == "human"] == [user["id"]]
 
 

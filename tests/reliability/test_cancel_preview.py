@@ -52,14 +52,14 @@ async def _cancelled_run(client: AgentClient, thread_id: str, text: str) -> RunS
 async def test_a_cancelled_preview_stays_flagged_and_reopening_shows_the_state(
     client: AgentClient,
 ) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     text = f"talk {uuid.uuid4().hex[:6]}"
     session = await _cancelled_run(client, thread.thread_id, text)
 
     assert session.outcome.status == "cancelled"
-    run = await client.get_run(thread.thread_id, session.outcome.run_id or "")
+    run = await client.runs.get(thread.thread_id, session.outcome.run_id or "")
     assert run.status == "interrupted"
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     stored = [(m.get("type"), m.get("id")) for m in state.messages]
     assert all(kind != "ai" for kind, _ in stored)  # the server saved no part of the answer
 
@@ -87,7 +87,7 @@ async def test_a_cancelled_preview_stays_flagged_and_reopening_shows_the_state(
 async def test_the_next_run_replaces_the_unsaved_preview_with_the_state(
     client: AgentClient,
 ) -> None:
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     session = await _cancelled_run(client, thread.thread_id, "first")
     assert [m.unsaved for m in session.transcript.messages] == [False, True]
 
@@ -101,7 +101,7 @@ async def test_the_next_run_replaces_the_unsaved_preview_with_the_state(
     async for _ in session.run(body, thread_id=thread.thread_id, user_text="second"):
         pass
     assert session.outcome.status == "success"
-    state = await client.get_state(thread.thread_id)
+    state = await client.threads.get_state(thread.thread_id)
     t = session.transcript
     assert [(m.id, m.text) for m in t.messages] == [(m["id"], m["content"]) for m in state.messages]
     assert [m.role for m in t.messages] == ["human", "human", "ai"]

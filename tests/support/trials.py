@@ -144,13 +144,13 @@ async def run_trial(
     polls: list[float] = []
     notices: list[float] = []
     agent = AgentClient(fault_proxy.url, **(client or {}))
-    real_get_run = agent.get_run
+    real_get_run = agent.runs.get
 
     async def get_run(*args: Any, **kwargs: Any) -> Any:
         polls.append(time.monotonic())
         return await real_get_run(*args, **kwargs)
 
-    agent.get_run = get_run  # type: ignore[method-assign]
+    agent.runs.get = get_run  # type: ignore[method-assign]
     spec = GRAPH_RUNS[graph]
     body = RunCreate.model_validate(
         {
@@ -162,7 +162,7 @@ async def run_trial(
     )
     run_session = RunSession(agent, **(session or {}))
     try:
-        thread = await agent.create_thread()
+        thread = await agent.threads.create()
         async for update in run_session.run(body, thread_id=thread.thread_id, user_text=text):
             if not result.phases or result.phases[-1] != update.phase:
                 result.phases.append(update.phase)
@@ -171,7 +171,7 @@ async def run_trial(
             for event in update.events:
                 result.tokens.append((event.event, normalize(event.data)))
         result.status = run_session.outcome.status
-        runs = await agent.list_runs(thread.thread_id, limit=20)
+        runs = await agent.runs.list(thread.thread_id, limit=20)
         result.runs_on_thread = len(runs)
     except Exception as exc:  # reported, and failed on by the test
         result.status = type(exc).__name__

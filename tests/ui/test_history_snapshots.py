@@ -39,8 +39,8 @@ def _checkpoint(step: int) -> ThreadState:
     )
 
 
-class FixedHistory:
-    """The two client calls the history screen makes, answered from fixed checkpoints."""
+class FixedThreads:
+    """The two ``client.threads`` calls the history screen makes, from fixed checkpoints."""
 
     def __init__(self) -> None:
         self.states = [_checkpoint(s) for s in (3, 2, 1, 0, -1)]
@@ -54,6 +54,13 @@ class FixedHistory:
 
     async def get_state(self, thread_id: str, *, checkpoint_id: str | None = None) -> ThreadState:
         return next(s for s in self.states if s.checkpoint_id == checkpoint_id)
+
+
+class FixedHistory:
+    """A client whose ``threads`` answer from fixed checkpoints."""
+
+    def __init__(self) -> None:
+        self.threads = FixedThreads()
 
 
 class HistoryApp(App[None]):

@@ -70,7 +70,7 @@ class CardHarness(App[None]):
 
 
 async def _last_ai(client: AgentClient, thread_id: str) -> str:
-    state = await client.get_state(thread_id)
+    state = await client.threads.get_state(thread_id)
     ai = [m for m in state.messages if m.get("type") == "ai"]
     return str(ai[-1]["content"]) if ai else ""
 
@@ -84,7 +84,7 @@ async def _choose(pilot: Any, radio_id: str, steps: int) -> None:
 
 async def _harness(server_url: str, graph: str, assistant_ids: dict[str, str], **opts: Any):
     client = AgentClient(server_url)
-    thread = await client.create_thread()
+    thread = await client.threads.create()
     return client, CardHarness(client, assistant_ids[graph], thread.thread_id, **opts)
 
 
@@ -185,7 +185,7 @@ async def test_generic_answer_with_a_state_update(
             "resume": "yes",
             "update": {"messages": [{"role": "user", "content": "injected by update"}]},
         }
-        state = await client.get_state(app.thread_id)
+        state = await client.threads.get_state(app.thread_id)
         texts = [m["content"] for m in state.messages]
         assert texts[-2:] == ["injected by update", "you said yes"]
 
@@ -220,13 +220,13 @@ async def test_breakpoint_stops_and_continue_runs_to_the_end(
         assert app.session.transcript.stop == "breakpoint"
         assert str(app.query_one("#interrupt-title").render()) == "stopped before step2"
         assert not app.card.query(InterruptItem) and not app.card.query("#interrupt-send")
-        state = await client.get_state(app.thread_id)
+        state = await client.threads.get_state(app.thread_id)
         assert state.next == ["step2"] and [m["content"] for m in state.messages][-1] == "step1"
         await pilot.click("#interrupt-continue")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.sent == [None]
-        state = await client.get_state(app.thread_id)
+        state = await client.threads.get_state(app.thread_id)
         assert [m["content"] for m in state.messages] == ["hello", "step1", "step2", "step3"]
         assert state.next == [] and not app.card.display
 
@@ -251,5 +251,5 @@ async def test_cancelled_run_is_no_question(server_url: str, assistant_ids: dict
         assert not app.card.query(InterruptItem) and not app.card.query(Button)
         await pilot.press("ctrl+s")
         assert app.sent == []
-        thread = await client.get_thread(app.thread_id)
+        thread = await client.threads.get(app.thread_id)
         assert thread.status == "interrupted" and thread.pending_interrupts() == []

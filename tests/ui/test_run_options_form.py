@@ -165,7 +165,7 @@ async def test_saved_options_reach_the_server(
     [options] = app.results
     assert options is not None
     async with AgentClient(server_url) as client:
-        thread = await client.create_thread()
+        thread = await client.threads.create()
         session = RunSession(client)
         body = options.build(
             assistant_ids["slow"], {"messages": [{"role": "user", "content": "hi"}]}
@@ -176,7 +176,7 @@ async def test_saved_options_reach_the_server(
         }
         async for _ in session.run(body, thread_id=thread.thread_id):
             pass
-        state = await client.get_state(thread.thread_id)
+        state = await client.threads.get_state(thread.thread_id)
         assert state.messages[-1]["content"] == "tok0 tok1 tok2"
 
 

@@ -10,9 +10,10 @@ From the selected checkpoint the screen dismisses with:
 
 * ``("rerun", checkpoint_id)`` — Re-run (``r``): the app starts a run with ``checkpoint_id``
   and input null;
-* ``("open", thread_id)`` — after Edit & fork (``e``, then "Fork"): ``update_state(thread_id,
-  values, as_node=…, checkpoint_id=…)`` wrote a new checkpoint; the app reloads the thread;
-* ``("open", new_thread_id)`` — Copy thread (``c``): ``copy_thread`` made a new thread;
+* ``("open", thread_id)`` — after Edit & fork (``e``, then "Fork"): ``threads.update_state(
+  thread_id, values, as_node=…, checkpoint_id=…)`` wrote a new checkpoint; the app reloads the
+  thread;
+* ``("open", new_thread_id)`` — Copy thread (``c``): ``threads.copy`` made a new thread;
 * ``None`` — Escape.
 
 The screen owns its workers (group ``history``); it reloads every time it is shown again.
@@ -144,7 +145,7 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
     @work(exclusive=True, group="history", exit_on_error=False)
     async def load_page(self, before: str | None) -> None:
         """Fetch one page of history (``before``: the oldest checkpoint id shown)."""
-        page = await self.client.get_history(self.thread_id, limit=PAGE_SIZE, before=before)
+        page = await self.client.threads.get_history(self.thread_id, limit=PAGE_SIZE, before=before)
         self.states = page if before is None else [*self.states, *page]
         self.has_more = len(page) >= PAGE_SIZE
         self._fill_table()
@@ -281,7 +282,7 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
     @work(exclusive=True, group="history-parent", exit_on_error=False)
     async def fetch_parent(self, parent_id: str) -> None:
         """Fetch a parent checkpoint that is not on a loaded page (for the diff)."""
-        parent = await self.client.get_state(self.thread_id, checkpoint_id=parent_id)
+        parent = await self.client.threads.get_state(self.thread_id, checkpoint_id=parent_id)
         self._parents[parent_id] = parent
         state = self.selected_state()
         if state is not None and self._parent_of(state) is parent:
@@ -309,8 +310,8 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
 
     @work(exclusive=True, group="history-action", exit_on_error=False)
     async def copy_thread(self) -> None:
-        """``copy_thread``, then dismiss with ``("open", new_thread_id)``."""
-        thread = await self.client.copy_thread(self.thread_id)
+        """``threads.copy``, then dismiss with ``("open", new_thread_id)``."""
+        thread = await self.client.threads.copy(self.thread_id)
         self.dismiss(("open", thread.thread_id))
 
     def action_fork(self) -> None:
@@ -330,8 +331,8 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
 
     @work(exclusive=True, group="history-action", exit_on_error=False)
     async def fork(self, values: dict[str, Any], as_node: str | None, checkpoint_id: str) -> None:
-        """``update_state`` at ``checkpoint_id``, then dismiss with ``("open", thread_id)``."""
-        await self.client.update_state(
+        """Fork: ``threads.update_state`` at ``checkpoint_id``, then ``("open", thread_id)``."""
+        await self.client.threads.update_state(
             self.thread_id, values, as_node=as_node, checkpoint_id=checkpoint_id
         )
         self.dismiss(("open", self.thread_id))
