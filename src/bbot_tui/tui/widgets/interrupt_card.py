@@ -21,6 +21,7 @@ Contract (with ``screens/main.py``, which mounts the card above the composer):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -224,6 +225,20 @@ class InterruptCard(Widget):
             if widget.focusable and widget.display:
                 widget.focus()
                 return
+
+    def load_answers(self, answers: Mapping[str | None, Any]) -> bool:
+        """Fill the controls with answers, by interrupt id (presenter mode shows a script's
+        answer here before it is sent); the preview follows.
+
+        Returns:
+            False when an interrupt has no answer or its answer does not fit its controls.
+        """
+        loaded = True
+        for item in self.query(InterruptItem):
+            interrupt_id = item.interrupt.id
+            loaded = interrupt_id in answers and item.load(answers[interrupt_id]) and loaded
+        self.call_after_refresh(self._refresh_preview)
+        return loaded
 
     # --- the command ----------------------------------------------------------------------
 

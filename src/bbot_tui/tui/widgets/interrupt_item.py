@@ -10,7 +10,8 @@ The controls depend on the payload shape (:func:`bbot_tui.session.interrupts.cla
 
 :meth:`InterruptItem.answer` builds the resume value from the controls with the builders of
 :mod:`bbot_tui.session.interrupts`; it raises ``ValueError`` (a :class:`JsonTextError` for bad JSON,
-naming line and column) when the controls do not make an answer yet.
+naming line and column) when the controls do not make an answer yet. :meth:`InterruptItem.load`
+does the reverse: it sets the controls to an answer.
 """
 
 from __future__ import annotations
@@ -196,6 +197,46 @@ class InterruptItem(Vertical):
 
     def _text(self, n: int) -> str:
         return self.query_one(f"#q{self.index}-text-{n}", Input).value
+
+    def load(self, value: Any) -> bool:
+        """Set the controls to an answer: the inverse of :meth:`answer` (a script's answer,
+        shown before it is sent in presenter mode).
+
+        Returns:
+            False when the value does not fit the controls (they are then left as they were).
+        """
+        if self.shape == "generic":
+            text = value if isinstance(value, str) else dump_json(value, indent=None)
+            self.query_one(f"#q{self.index}-answer", Input).value = text
+            self.query_one(f"#q{self.index}-json", Checkbox).value = not isinstance(value, str)
+            return True
+        if self.shape == "hitl_v1":
+            items = value.get("decisions") if isinstance(value, dict) else None
+            allowed = [a.allowed for a in self.actions]
+            key, text_key = "edited_action", "message"
+        else:
+            items = value if isinstance(value, list) else [value]
+            allowed = [r.allowed for r in self.legacy]
+            key, text_key = "args", "args"
+        if not isinstance(items, list) or len(items) != len(allowed):
+            return False
+        kinds = [item.get("type") if isinstance(item, dict) else None for item in items]
+        if any(kind not in ok for kind, ok in zip(kinds, allowed, strict=True)):
+            return False
+        text_kind = "reject" if self.shape == "hitl_v1" else "response"
+        for n, (kind, item) in enumerate(zip(kinds, items, strict=True)):
+            for button in self.query_one(f"#q{self.index}-kind-{n}", RadioSet).query(RadioButton):
+                button.value = button.name == kind
+            edited = item.get(key)
+            if kind == "edit" and isinstance(edited, dict):
+                args = edited.get("args")
+                self.query_one(f"#q{self.index}-args-{n}", TextArea).load_text(dump_json(args))
+            elif kind == text_kind:
+                reply = item.get(text_key)
+                self.query_one(f"#q{self.index}-text-{n}", Input).value = (
+                    reply if isinstance(reply, str) else ""
+                )
+        return True
 
     def answer(self) -> Any:
         """The resume value the controls make.
