@@ -30,7 +30,7 @@ def _app(url: str, tmp_path: Path) -> HostApp:
 
 async def _select(host: HostScreen, graph_id: str = "chat", **configurable: object) -> Assistant:
     created = own_assistant(host.services.url, graph_id, configurable=configurable or None)
-    assistant = await host.services.client.get_assistant(created["assistant_id"])
+    assistant = await host.services.client.assistants.get(created["assistant_id"])
     host.threads.select_assistant(assistant)
     host.runs.install(None)
     return assistant
@@ -126,7 +126,7 @@ async def test_a_message_creates_the_thread_streams_and_finishes(
         assert [t.thread_id for t in host.thread_pane.threads] == [thread_id]
         profile = host.services.profile
         assert profile is not None and profile.last_thread_id == thread_id
-        thread = await host.services.client.get_thread(thread_id)
+        thread = await host.services.client.threads.get(thread_id)
         assert (thread.metadata or {})["assistant_id"] == assistant.assistant_id
         # the run was written down while it streamed, and forgotten when it ended
         assert "drain_run_state" in host.names()
@@ -240,7 +240,7 @@ async def test_detach_leaves_the_run_going_and_it_is_offered_after_a_restart(
         assert "reopen the thread" in host.status_bar.notice
         assert host.calls == [("refresh_thread", thread_id)]
         client = host.services.client
-        assert (await client.get_run(thread_id, run_id)).status in ("pending", "running")
+        assert (await client.runs.get(thread_id, run_id)).status in ("pending", "running")
         await app.workers.wait_for_complete()
 
         # a new controller (the next start) offers it, then forgets it once declined
@@ -249,7 +249,7 @@ async def test_detach_leaves_the_run_going_and_it_is_offered_after_a_restart(
         assert remembered.status in ("pending", "running")
         await runs.forget(remembered)
         assert await runs.remembered_run() is None
-        await client.cancel_run(thread_id, run_id)
+        await client.runs.cancel(thread_id, run_id)
 
 
 async def test_remembered_runs_that_ended_are_forgotten(server_url: str, tmp_path: Path) -> None:
@@ -258,7 +258,7 @@ async def test_remembered_runs_that_ended_are_forgotten(server_url: str, tmp_pat
         host = app.host
         assistant = await _select(host)
         thread_id = own_thread(server_url, assistant.assistant_id, "done already")
-        runs = await host.services.client.list_runs(thread_id)
+        runs = await host.services.client.runs.list(thread_id)
         host.ledger.started(server_url, thread_id, runs[0].run_id)
         host.ledger.started(server_url, "no-such-thread", "no-such-run")
         await host.ledger.drain()
@@ -299,7 +299,7 @@ async def test_rejoins_are_counted_in_the_status_bar(server_url: str, tmp_path: 
         async with app.run_test():
             host = app.host
             created = own_assistant(server_url, "slow", configurable={"tokens": 300})
-            assistant = await host.services.client.get_assistant(created["assistant_id"])
+            assistant = await host.services.client.assistants.get(created["assistant_id"])
             host.threads.select_assistant(assistant)
             host.runs.install(None)
             await host.runs.execute(RunPlan("send", text="hello"))

@@ -22,7 +22,7 @@ def _ids(app: HostApp) -> list[str]:
 
 async def _select(app: HostApp, graph_id: str = "chat") -> Assistant:
     created = own_assistant(app.host.services.url, graph_id)
-    assistant = await app.host.services.client.get_assistant(created["assistant_id"])
+    assistant = await app.host.services.client.assistants.get(created["assistant_id"])
     app.host.threads.select_assistant(assistant)
     return assistant
 
@@ -135,7 +135,7 @@ async def test_the_open_thread_is_marked_named_and_remembered(
         assert services.saves == saves + 1
 
         client = services.client
-        second = await client.create_thread(
+        second = await client.threads.create(
             metadata={"assistant_id": assistant.assistant_id, "title": "second"}
         )
         browser.created(second)
@@ -148,12 +148,12 @@ async def test_the_open_thread_is_marked_named_and_remembered(
         # shown: read again from the server, its row is refreshed in place
         await browser.load_page()
         order = _ids(app)
-        browser.shown(await client.get_thread(first))
+        browser.shown(await client.threads.get(first))
         assert _ids(app) == order
         assert host.status_bar.thread == "first"
         # a thread of another assistant is named but not listed
         other = own_assistant(server_url, "chat")
-        stranger = await client.get_thread(own_thread(server_url, other["assistant_id"], "x"))
+        stranger = await client.threads.get(own_thread(server_url, other["assistant_id"], "x"))
         assert not browser.belongs(stranger)
         browser.shown(stranger)
         assert _ids(app) == order and host.status_bar.thread == "x"
@@ -203,7 +203,7 @@ async def test_rename_copy_and_delete(server_url: str, tmp_path: Path) -> None:
         assert sorted(_ids(app)) == [copy_id]
         assert host.notes[-1] == ("information", "Deleted 'renamed'.")
         client = host.services.client
-        assert (await client.get_thread(copy_id)).title == "copy of kept too"
+        assert (await client.threads.get(copy_id)).title == "copy of kept too"
         for gone in (kept, opened):
             with pytest.raises(NotFound):
-                await client.get_thread(gone)
+                await client.threads.get(gone)
