@@ -75,10 +75,6 @@ def _press(key: str) -> None:
 
 def child(count: int, prefetch: bool = True) -> dict[str, Any]:
     """One run: open the thread, probe keys, jump to the top."""
-    if not prefetch:  # for comparison: no drawing ahead while idle
-        from bbot_tui.tui.widgets import mv_strips
-
-        mv_strips.PREFETCH_PAGES = 0
     app = BenchApp()
     body = thread_state(count)
     result: dict[str, Any] = {}
@@ -86,6 +82,8 @@ def child(count: int, prefetch: bool = True) -> dict[str, Any]:
     async def scenario(pilot: Any) -> None:
         await pilot.pause(0.3)
         view = app.query_one(MessageView)
+        if not prefetch:  # for comparison: no drawing ahead while idle
+            view.prefetch_pages = 0
         view.focus()
         await pilot.pause(0.1)
         last = watch_for(f"MSG{count - 1:05d}")
@@ -97,7 +95,7 @@ def child(count: int, prefetch: bool = True) -> dict[str, Any]:
         while last() is None and time.monotonic() - start < 120:
             await asyncio.sleep(0.001)
         result["open"] = (last() or float("nan")) - start
-        result["expanded"] = sum(entry.blocks is not None for entry in view._entries)
+        result["expanded"] = sum(entry.blocks is not None for entry in view.strip_layout.entries)
         await pilot.pause(0.2)
 
         probe = app.probe
@@ -151,7 +149,9 @@ def child(count: int, prefetch: bool = True) -> dict[str, Any]:
         while first() is None and time.monotonic() - began < 30:
             await asyncio.sleep(0.001)
         result["top"] = (first() or float("nan")) - began
-        result["expanded_after"] = sum(entry.blocks is not None for entry in view._entries)
+        result["expanded_after"] = sum(
+            entry.blocks is not None for entry in view.strip_layout.entries
+        )
         app.exit()
 
     asyncio.run(app.run_async(size=SIZE, auto_pilot=scenario))

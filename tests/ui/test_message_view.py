@@ -267,9 +267,9 @@ async def test_long_thread_is_drawn_lazily() -> None:
         view.transcript = transcript
         await pilot.pause()
         assert any("Message number 1999" in line for line in _screen(view))
-        expanded = sum(entry.blocks is not None for entry in view._entries)
+        expanded = sum(entry.blocks is not None for entry in view.strip_layout.entries)
         assert expanded < 40
         await pilot.press("home")
         await pilot.pause()
         assert any("Message number 0" in line for line in _screen(view))
-        assert sum(entry.blocks is not None for entry in view._entries) < 80
+        assert sum(entry.blocks is not None for entry in view.strip_layout.entries) < 80

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import random
 
-from bbot_tui.tui.widgets.markdown_blocks import BlockSplitter, code_blocks, split_blocks
+from bbot_tui.tui.widgets.message_view.markdown_blocks import (
+    BlockSplitter,
+    code_blocks,
+    split_blocks,
+)
 
 ANSWER = """# Streaming report
 

@@ -3,17 +3,14 @@ without moving what is on screen (heights above change from guesses to measureme
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import Transcript
 from bbot_tui.tui.resources import stylesheet
-from bbot_tui.tui.widgets import mv_strips
 from bbot_tui.tui.widgets.message_view import GUTTER, MessageView
 
 
@@ -41,28 +38,24 @@ def _thread(count: int) -> Transcript:
     return transcript
 
 
-def _located(view: MessageView, line: int) -> tuple[object, int] | None:
-    position = bisect_right(view._starts, line) - 1
-    return view._entries[position].locate(line - view._starts[position])
-
-
 def _drawn(view: MessageView, line: int) -> bool:
-    located = _located(view, line)
-    if located is None:
+    located = view.strip_layout.locate(line)
+    if located is None or located.block is None:
         return False
-    block, offset = located
-    return block.strips is not None or offset < block.gap  # type: ignore[attr-defined]
+    block, offset = located.block, located.offset
+    return block.strips is not None or offset < block.gap
 
 
 def _text(view: MessageView, line: int) -> str:
     """A line of the transcript as it is drawn (without the gutter)."""
-    located = _located(view, line)
-    assert located is not None
-    block, offset = located
-    offset -= block.gap  # type: ignore[attr-defined]
+    located = view.strip_layout.locate(line)
+    assert located is not None and located.block is not None
+    block = located.block
+    offset = located.offset - block.gap
     if offset < 0:
         return ""
-    return block.strips[offset].text.rstrip()  # type: ignore[attr-defined]
+    assert block.strips is not None
+    return block.strips[offset].text.rstrip()
 
 
 def _screen(view: MessageView) -> list[str]:
@@ -72,7 +65,9 @@ def _screen(view: MessageView) -> list[str]:
 def _around(view: MessageView, pages: int) -> range:
     height = view.scrollable_content_region.height
     top = view.scroll_offset.y
-    return range(max(0, top - pages * height), min(view._starts[-1], top + (pages + 1) * height))
+    return range(
+        max(0, top - pages * height), min(view.strip_layout.total, top + (pages + 1) * height)
+    )
 
 
 async def _until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
@@ -83,14 +78,12 @@ async def _until(pilot: Pilot[None], condition: Callable[[], bool]) -> None:
     raise AssertionError("condition never met")
 
 
-async def test_pages_around_the_view_are_drawn_ahead_and_the_view_holds_still(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_pages_around_the_view_are_drawn_ahead_and_the_view_holds_still() -> None:
     app = ViewApp()
     async with app.run_test(size=(100, 30)) as pilot:
         view = app.query_one(MessageView)
         view.focus()
-        monkeypatch.setattr(mv_strips, "PREFETCH_PAGES", 0)  # first without drawing ahead
+        view.prefetch_pages = 0  # first without drawing ahead
         view.transcript = _thread(400)
         await pilot.pause()
         await pilot.press("pageup", "pageup", "pageup")  # away from the bottom
@@ -100,11 +93,10 @@ async def test_pages_around_the_view_are_drawn_ahead_and_the_view_holds_still(
         assert not all(_drawn(view, line) for line in _around(view, 2))
         shown = _screen(view)
 
-        monkeypatch.setattr(mv_strips, "PREFETCH_PAGES", 2)
-        view._schedule_prefetch()
+        view.prefetch_pages = 2  # drawing ahead starts once the view is still
 
         await _until(pilot, lambda: all(_drawn(view, line) for line in _around(view, 2)))
-        await _until(pilot, lambda: not view._prefetch_pending)
+        await _until(pilot, lambda: not view.drawing_ahead)
         await pilot.pause()
         assert _screen(view) == shown  # heights above changed, the content on screen did not
 
@@ -126,7 +118,7 @@ async def test_following_view_stays_at_the_bottom_while_drawing_ahead() -> None:
         view.transcript = _thread(200)
         await pilot.pause()
         await _until(pilot, lambda: all(_drawn(view, line) for line in _around(view, 2)))
-        await _until(pilot, lambda: not view._prefetch_pending)
+        await _until(pilot, lambda: not view.drawing_ahead)
         await pilot.pause()
         assert view.follow
         assert view.scroll_offset.y == view.max_scroll_y

@@ -12,6 +12,7 @@ the message view costs the first frame nothing.
 from __future__ import annotations
 
 import copy
+import io
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -103,7 +104,9 @@ def preload(theme: str = "monokai") -> None:
     console.render_lines(_markdown(sample, theme), console.options)
 
 
-class _Null:
+class _Null(io.StringIO):
+    """A console file that keeps nothing."""
+
     def write(self, text: str) -> int:
         return len(text)
 
@@ -200,7 +203,7 @@ class Painter:
         background = self.palette.base + _code_background(self.palette.code_theme)
         inner = max(1, width - 2)
         pad = Strip.blank(width, background)
-        done: list[Strip] = cache.setdefault("lines", [])
+        done: list[list[Strip]] = cache.setdefault("lines", [])
         keys: list[str] = cache.setdefault("keys", [])
         out: list[Strip] = [pad]
         # lines before the last one are complete: reuse what was drawn for them

@@ -15,13 +15,13 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, Any, Literal
 
 from bbot_tui.text import sanitize
-from bbot_tui.tui.widgets.markdown_blocks import BlockSplitter, estimate_lines
+from bbot_tui.tui.widgets.message_view.markdown_blocks import BlockSplitter, estimate_lines
 
 if TYPE_CHECKING:
     from textual.strip import Strip
 
     from bbot_tui.stream.transcript import Message, ToolCall, Transcript
-    from bbot_tui.tui.widgets.mv_render import Painter
+    from bbot_tui.tui.widgets.message_view.painter import Painter
 __all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
 
 BlockKind = Literal["header", "md", "text", "tool", "cursor", "gap"]

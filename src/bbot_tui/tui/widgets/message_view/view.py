@@ -1,0 +1,539 @@
+"""The message view: a transcript drawn line by line, fast enough for 1,000 tokens/s.
+
+One :class:`~textual.scroll_view.ScrollView` with ``render_line`` draws the whole thread; no
+widget per message. Messages are split into Markdown blocks (:mod:`.markdown_blocks`); a
+finished block is rendered once to cached strips; only the growing block of a streaming answer
+is redrawn, at most ~30 times a second and never more than half the event loop's time (a slow
+redraw spaces out the next, so keys stay responsive). Long threads are drawn lazily: a message
+is split and rendered only when it comes near the viewport; until then its height is a guess.
+Model output is sanitized and never parsed as markup.
+
+Interface (the screen sets attributes down; the view posts messages up):
+
+* ``view.transcript = transcript`` shows a transcript (at its end, following);
+* ``view.sync()`` pulls ``transcript.take_dirty()`` and redraws what changed; an internal timer
+  also does it ~30 times a second, so calling it is optional (it is cheap and throttled);
+* ``view.follow``: stick to the bottom; the user scrolling up clears it, End/``G`` sets it;
+* :class:`MessageView.LinkClicked` (a link was clicked: the view never opens anything) and
+  :class:`MessageView.CopyRequested` (copy this text, e.g. with ``app.copy_to_clipboard``).
+
+The view consumes ``take_dirty()``: other readers should watch ``transcript.meta_version``.
+
+This module owns what is the widget's: the viewport (what is in view, following the bottom,
+keeping the content still while heights change), timers, colours, keys and mouse. It owns three
+collaborators that know no widget: a :class:`~.layout.StripLayout` (entries, line positions,
+measuring, the strip cache, drawing ahead), a :class:`~.sync.TranscriptSync` (which entries a
+transcript change redraws, and when) and a :class:`~.selection.Selection` (what the actions
+act on).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from bbot_tui.text import sanitize
+from bbot_tui.tui.widgets.message_view.layout import StripLayout
+from bbot_tui.tui.widgets.message_view.painter import Painter, Palette, preload
+from bbot_tui.tui.widgets.message_view.selection import Selection
+from bbot_tui.tui.widgets.message_view.sync import FRAME, TranscriptSync
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from bbot_tui.stream.transcript import Transcript
+    from bbot_tui.tui.widgets.message_view.entry import Entry
+    from bbot_tui.tui.widgets.message_view.layout import LineAnchor
+__all__ = [
+    "GUTTER",
+    "PREFETCH_IDLE",
+    "PREFETCH_PAGES",
+    "PREFETCH_PAUSE",
+    "PREFETCH_SLICE",
+    "ROLE_STYLES",
+    "MessageView",
+]
+
+GUTTER = 2
+"""Columns left of the messages: the selection bar."""
+PREFETCH_PAGES = 2
+"""Pages above and below the viewport drawn ahead while the app is idle (the default of
+:attr:`MessageView.prefetch_pages`)."""
+PREFETCH_SLICE = 0.006
+"""The longest stretch of drawing ahead (s) before the event loop gets a turn (a key pressed
+meanwhile waits at most this long, plus the one block being drawn)."""
+PREFETCH_IDLE = 0.08
+"""How long the view must be still (no scroll, no redraw) before drawing ahead starts (s)."""
+PREFETCH_PAUSE = 0.002
+"""The pause (s) between two slices of drawing ahead."""
+ROLE_STYLES = (
+    "human",
+    "ai",
+    "tool",
+    "tool-error",
+    "system",
+    "error",
+    "meta",
+    "cursor",
+    "unsaved",
+)
+"""The component classes (``message-view--<name>``) the palette is read from."""
+
+_preloaded = False
+"""Whether the Markdown machinery was warmed up in this process (see :func:`preload`)."""
+
+
+def _preload_and_freeze(code_theme: str) -> None:
+    """Warm up Markdown rendering, then take what exists now out of the collector's scans.
+
+    A 1,000 tokens/s stream allocates fast; each full collection re-scanned every imported
+    module, class and widget (pauses of up to 100 ms measured here, which a key pressed then
+    waits for). :func:`gc.freeze` moves the objects alive now to a permanent generation; the
+    collector still handles everything allocated later.
+    """
+    preload(code_theme)
+    gc.freeze()
+
+
+class MessageView(ScrollView, can_focus=True):
+    """Shows a :class:`~bbot_tui.stream.transcript.Transcript`: messages, tool calls, errors."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"message-view--{name}" for name in ROLE_STYLES),
+        "message-view--selected",
+    }
+    DEFAULT_CSS = """
+    MessageView { scrollbar-gutter: stable; }
+    MessageView > .message-view--human { color: $primary; text-style: bold; }
+    MessageView > .message-view--ai { color: $accent; text-style: bold; }
+    MessageView > .message-view--tool { color: $secondary; }
+    MessageView > .message-view--tool-error { color: $error; }
+    MessageView > .message-view--system { color: $text-muted; text-style: italic; }
+    MessageView > .message-view--error { color: $error; text-style: bold; }
+    MessageView > .message-view--meta { color: $text-muted; }
+    MessageView > .message-view--cursor { color: $accent; }
+    MessageView > .message-view--unsaved { color: $text-muted; text-style: italic; }
+    MessageView > .message-view--selected { color: $accent; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy_message", "Copy message"),
+        Binding("C", "copy_code", "Copy code"),
+        Binding("left_square_bracket", "select(-1)", "Previous", key_display="["),
+        Binding("right_square_bracket", "select(1)", "Next", key_display="]"),
+        Binding("enter,space", "toggle_tools", "Expand/collapse", show=False),
+        Binding("end,G", "scroll_end", "Follow", show=False),
+        Binding("home,g", "scroll_home", "Top", show=False),
+    ]
+    """c copies the selected (or last) message, C its last code block; [ and ] select
+    messages; enter/space collapse or expand tool calls; End/G follow; Home/g go to the top."""
+
+    transcript: reactive[Transcript | None] = reactive(None, init=False, always_update=True)
+    """The transcript shown; setting it shows that transcript from its end."""
+    follow: reactive[bool] = reactive(True, init=False)
+    """Stick to the bottom as content grows; scrolling up clears it, End/G sets it."""
+
+    prefetch_pages: reactive[int] = reactive(PREFETCH_PAGES, init=False)
+    """Pages above and below the viewport drawn ahead while idle (0: none)."""
+
+    class LinkClicked(Message):
+        """A Markdown link was clicked (the view never opens it)."""
+
+        def __init__(self, url: str) -> None:
+            self.url = url
+            """The link target (sanitized)."""
+            super().__init__()
+
+    class CopyRequested(Message):
+        """The user asked to copy text (a message or a code block)."""
+
+        def __init__(self, text: str) -> None:
+            self.text = text
+            """The text to put on the clipboard."""
+            super().__init__()
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._width = 0
+        self._palette = Palette()
+        self._painter: Painter | None = None
+        self._layout = StripLayout(self._get_painter)
+        self._sync = TranscriptSync(self._layout)
+        self._selection = Selection(self._layout)
+        self._auto = False
+        self._settling = False
+        self._ticker: Timer | None = None
+        self._prefetch_pending = False
+        self._prefetch_at = 0.0
+
+    @property
+    def strip_layout(self) -> StripLayout:
+        """The strip layout (entries, positions, cached strips): read it, for tests and
+        benches; the view changes it."""
+        return self._layout
+
+    @property
+    def drawing_ahead(self) -> bool:
+        """Whether a slice of drawing ahead is scheduled."""
+        return self._prefetch_pending
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Start the redraw timer (Textual calls ``ScrollView.on_mount`` too)."""
+        self._ticker = self.set_interval(FRAME, self._tick, name="message-view-sync")
+        self.call_after_refresh(gc.freeze)  # see _preload_and_freeze
+
+    def notify_style_update(self) -> None:
+        """Re-resolve colours (theme change); drop strips drawn with the old ones."""
+        super().notify_style_update()
+        if self.is_mounted and self._read_palette():
+            self._layout.drop_strips()
+            self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-wrap everything at the new width, keeping the top line (or the bottom) in view."""
+        width = self.scrollable_content_region.width
+        if width != self._width:
+            anchor = self._layout.relative_anchor(self.scroll_offset.y)
+            self._width = width
+            self._layout.resize(self._content_width)
+            if not self.follow and anchor is not None:
+                y = self._layout.line_of_relative(anchor)
+                if y is not None:
+                    self._hold_at(y)
+        self._settle()
+
+    # --- public API -------------------------------------------------------------------------
+
+    def sync(self, force: bool = False) -> None:
+        """Pull the transcript's changes and redraw them.
+
+        Args:
+            force: redraw now even if the last redraw was less than a frame ago (by default
+                calls are throttled: at most ~30 redraws a second, and fewer when redraws are
+                slow, see :data:`~.sync.BUSY_SHARE`; the timer catches up).
+        """
+        if force or self._sync.due():
+            self._flush()
+
+    def export_strips(self) -> list[Strip]:
+        """Every line of the whole transcript as drawn (without the selection gutter).
+
+        Renders every message, so it costs what the lazy drawing saves: for tests, exports and
+        snapshots, not for each frame.
+        """
+        self._flush()
+        out = self._layout.export()
+        self._settle()
+        self.refresh()
+        return out
+
+    def watch_transcript(self, transcript: Transcript | None) -> None:
+        self._selection.clear()
+        self.set_reactive(MessageView.follow, True)
+        self._sync.show(transcript)
+        self._warm_up()
+        self._settle()
+        self.refresh()
+
+    def watch_prefetch_pages(self) -> None:
+        self._schedule_prefetch()
+
+    def watch_follow(self, follow: bool) -> None:
+        if follow:
+            self._settle()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._auto:
+            return
+        if new_value < old_value and new_value < self.max_scroll_y:
+            self.follow = False
+        elif new_value >= self.max_scroll_y and not self.follow:
+            self.follow = True
+        self._settle()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the view (called by Textual for each visible line)."""
+        width = self._width
+        base = self._palette.base
+        if width <= 0:
+            return Strip.blank(max(0, self.size.width), base)
+        located = self._layout.locate(self.scroll_offset.y + y)
+        if located is None:
+            return Strip.blank(width, base)
+        entry, block, offset = located
+        content_width = self._content_width
+        selected = entry.key == self._selection.key
+        if block is None:
+            content = Strip.blank(content_width, base)
+        else:
+            selected = selected and block.kind != "gap"
+            strips = block.strips
+            if strips is None and offset >= block.gap:
+                strips = self._layout.render(block)
+                self.call_after_refresh(self._settle)
+            offset -= block.gap
+            if strips is None or offset < 0 or offset >= len(strips):
+                content = Strip.blank(content_width, base)
+            else:
+                content = strips[offset]
+        if selected:
+            bar = Strip([Segment("▌ ", base + self._palette.get("selected"))], GUTTER)
+        else:
+            bar = Strip.blank(GUTTER, base)
+        return Strip.join([bar, content])
+
+    @property
+    def _content_width(self) -> int:
+        return max(1, self._width - GUTTER)
+
+    def _tick(self) -> None:
+        if self.transcript is not None and self._sync.due():
+            self._flush()
+
+    def _flush(self) -> None:
+        began = self._sync.pull()
+        if began is None:
+            return
+        self._warm_up()
+        self._settle()
+        self.refresh()
+        self.call_after_refresh(self._sync.paced, began)
+
+    def _settle(self) -> None:
+        """Measure what is in view, keep following, and publish the virtual size."""
+        if self._width <= 0 or self._settling:
+            return
+        self._settling = True
+        try:
+            layout = self._layout
+            view = self.scrollable_content_region.height
+            for _ in range(10):
+                total = layout.total
+                top = max(0, total - view) if self.follow else self.scroll_offset.y
+                if not layout.measure(top, top + view):
+                    break
+            total = layout.total
+            size = Size(self._width, total)
+            if self.virtual_size != size:
+                self.virtual_size = size
+            if self.follow:
+                self._scroll_to_line(max(0, total - view))
+        finally:
+            self._settling = False
+        self._schedule_prefetch()
+
+    def _scroll_to_line(self, y: int) -> None:
+        self._auto = True
+        try:
+            self.scroll_to(y=y, animate=False, force=True)
+        finally:
+            self._auto = False
+
+    def _hold_at(self, y: int) -> None:
+        """Publish the size and show line ``y`` at the top (not a user scroll)."""
+        self._auto = True
+        try:
+            self.virtual_size = Size(self._width, self._layout.total)
+            if y != self.scroll_offset.y:
+                self.scroll_to(y=y, animate=False, force=True)
+        finally:
+            self._auto = False
+
+    # --- drawing ahead ----------------------------------------------------------------------
+
+    def _schedule_prefetch(self, pause: float | None = None) -> None:
+        """Draw ahead once the view has been still for :data:`PREFETCH_IDLE` (or after
+        ``pause``, for the next slice).
+
+        Every scroll or redraw pushes the start back: while keys arrive faster than that (or an
+        answer streams), drawing ahead would only compete with them for the event loop.
+        """
+        if not self.is_mounted:
+            return
+        now = time.monotonic()
+        if pause is None:
+            self._prefetch_at = now + PREFETCH_IDLE
+        if not self._prefetch_pending:
+            self._prefetch_pending = True
+            self.set_timer(
+                PREFETCH_IDLE if pause is None else pause,
+                self._prefetch,
+                name="message-view-prefetch",
+            )
+
+    def _prefetch(self) -> None:
+        """One slice of drawing the pages around the viewport, nearest first."""
+        self._prefetch_pending = False
+        wait = self._prefetch_at - time.monotonic()
+        if wait > 0:  # something moved since this was scheduled
+            self._schedule_prefetch(wait)
+            return
+        layout = self._layout
+        if self._width <= 0 or not layout.entries or self._settling or self.prefetch_pages <= 0:
+            return
+        view = max(1, self.scrollable_content_region.height)
+        top = max(0, layout.total - view) if self.follow else self.scroll_offset.y
+        anchor = None if self.follow else layout.anchor(top)
+        deadline = time.monotonic() + PREFETCH_SLICE
+        changed, finished = layout.draw_ahead(top, view, self.prefetch_pages, deadline, anchor)
+        if changed:
+            self._hold(anchor)
+        if changed or not finished:  # heights moved the pages: check them again
+            self._schedule_prefetch(PREFETCH_PAUSE)
+
+    def _hold(self, anchor: LineAnchor | None) -> None:
+        """After heights changed out of view: keep the same content in view."""
+        if self.follow or anchor is None:
+            self._settling = True  # publish the size without scheduling another slice
+            try:
+                total = self._layout.total
+                self.virtual_size = Size(self._width, total)
+                if self.follow:
+                    view = self.scrollable_content_region.height
+                    self._scroll_to_line(max(0, total - view))
+            finally:
+                self._settling = False
+            return
+        self._hold_at(self._layout.line_of(anchor))
+
+    # --- colours ----------------------------------------------------------------------------
+
+    def _get_painter(self) -> Painter:
+        if self._painter is None:
+            self._read_palette()
+            self._painter = Painter(self.app.console, self._palette)
+        return self._painter
+
+    def _read_palette(self) -> bool:
+        styles = {
+            name: self.get_component_rich_style(f"message-view--{name}", partial=True)
+            for name in ROLE_STYLES
+        }
+        styles["selected"] = self.get_component_rich_style("message-view--selected", partial=True)
+        dark = self.app.current_theme.dark if self.app.current_theme else True
+        palette = Palette(self.rich_style, styles, "monokai" if dark else "default")
+        if palette == self._palette:
+            return False
+        self._palette = palette
+        if self._painter is not None:
+            self._painter.reset(palette)
+        return True
+
+    def _warm_up(self) -> None:
+        """Warm up Markdown rendering in a thread once a transcript has content.
+
+        The first render would otherwise import Rich Markdown, markdown-it and pygments on the
+        event loop (~0.2 s) in the middle of the first answer; at startup it would delay the
+        first frame.
+        """
+        global _preloaded
+        if not _preloaded and self.is_mounted and self._layout.entries:
+            _preloaded = True
+            self.run_worker(
+                partial(_preload_and_freeze, self._palette.code_theme),
+                thread=True,
+                group="message-view-preload",
+                exit_on_error=False,
+            )
+
+    # --- actions (see BINDINGS) -------------------------------------------------------------
+
+    def action_copy_message(self) -> None:
+        """Copy the selected (or last) message's text."""
+        text = self._selection.message_text()
+        if text:
+            self.post_message(self.CopyRequested(text))
+
+    def action_copy_code(self) -> None:
+        """Copy the last code block of the selected message (or of the whole thread)."""
+        code = self._selection.code_text()
+        if code is not None:
+            self.post_message(self.CopyRequested(code))
+
+    def action_select(self, delta: int) -> None:
+        """Move the selection ``delta`` messages (from the last one when none is selected)."""
+        position = self._selection.step(delta)
+        if position is not None:
+            self._reveal(position)
+            self.refresh()
+
+    def action_toggle_tools(self) -> None:
+        """Collapse or expand the tool calls of the selected (or last) message with any."""
+        entry = self._selection.tools_entry()
+        if entry is not None:
+            self._toggle(entry)
+
+    def action_scroll_end(self) -> None:
+        """Go to the bottom and follow new content."""
+        if self.follow:
+            self._settle()
+        else:
+            self.follow = True
+
+    def action_scroll_home(self) -> None:
+        """Jump to the first message."""
+        self.follow = False
+        self.scroll_to(y=0, animate=False, force=True)
+
+    def action_page_up(self) -> None:
+        """One page up."""
+        view = self.scrollable_content_region.height
+        self.scroll_to(y=max(0, self.scroll_offset.y - view), animate=False)
+
+    def action_page_down(self) -> None:
+        """One page down."""
+        view = self.scrollable_content_region.height
+        self.scroll_to(y=self.scroll_offset.y + view, animate=False)
+
+    def on_click(self, event: events.Click) -> None:
+        """A link posts ``LinkClicked``; a click on a message selects it (and a tool call
+        toggles it)."""
+        style: Any = event.style
+        link = getattr(style, "link", None)
+        if link:
+            event.stop()
+            self.post_message(self.LinkClicked(sanitize(str(link), keep_newlines=False)))
+            return
+        located = self._layout.locate(self.scroll_offset.y + event.y)
+        if located is None:
+            return
+        self._selection.pick(located.entry)
+        if located.block is not None and located.block.kind == "tool":
+            self._toggle(located.entry)
+        self.refresh()
+
+    def _reveal(self, position: int) -> None:
+        """Scroll so that entry ``position`` is in view (its top, if it is taller)."""
+        start, end = self._layout.span(position)
+        top = self.scroll_offset.y
+        view = self.scrollable_content_region.height
+        if start < top or end - start > view:
+            self.scroll_to(y=start, animate=False)
+        elif end > top + view:
+            self.scroll_to(y=end - view, animate=False)
+
+    def _toggle(self, entry: Entry) -> None:
+        entry.collapsed = not entry.collapsed
+        position = self._layout.position(entry.key)
+        if position is not None:
+            self._layout.rebuild([position])
+        self._settle()
+        self.refresh()
