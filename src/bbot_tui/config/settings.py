@@ -119,7 +119,7 @@ class Profile(BaseModel):
     def _check_name(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("profile name is empty")
+            raise ValueError("give the profile a name")
         if one_line(value, 100) != value:
             raise ValueError("profile name must be one line without control characters")
         return value
@@ -141,7 +141,8 @@ class Profile(BaseModel):
         key = normalize_api_key(value)
         if set(key) == {"*"}:
             raise ValueError("API key is a masked placeholder, not a key")
-        register_secret(key)
+        # Not registered for redaction here: a value typed into a form that is then cancelled
+        # is no secret. Keys are registered when loaded from disk and when a client uses them.
         return SecretStr(key)
 
     @field_validator("extra_headers")
@@ -437,9 +438,17 @@ def load_settings(path: Path | None = None) -> LoadResult:
     if len(problems) > _MAX_PROBLEMS:
         more = len(problems) - _MAX_PROBLEMS + 1
         problems = [*problems[: _MAX_PROBLEMS - 1], f"… and {more} more problems."]
+    _register_keys(settings)
     if problems:
         return _corrupt(path, "has invalid settings", settings, warnings, problems)
     return LoadResult(settings=settings, warnings=warnings)
+
+
+def _register_keys(settings: Settings) -> None:
+    """Mask the saved profiles' keys in every log record from now on."""
+    for profile in settings.profiles.values():
+        if profile.api_key is not None:
+            register_secret(profile.api_key.get_secret_value())
 
 
 # --------------------------------------------------------------------------- saving

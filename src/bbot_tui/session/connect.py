@@ -229,7 +229,7 @@ class Connection:
         """A new client for this connection (the caller closes it).
 
         ``auto`` starts with ``/assistants``; the first assistants search finds the name the
-        server answers (:meth:`~bbot_tui.api.assistants.AssistantsMixin.discover_assistants`).
+        server answers (:meth:`~bbot_tui.api.assistants.AssistantsClient.discover`).
 
         Args:
             timeout: httpx timeouts.
@@ -241,6 +241,8 @@ class Connection:
         path: AssistantsPath = (
             "assistants" if self.assistants_path == "auto" else self.assistants_path
         )
+        if self.api_key is not None:  # the key a client sends is masked in every log record
+            register_secret(self.api_key.get_secret_value())
         return AgentClient(
             self.base_url,
             api_key=self.api_key,
