@@ -53,7 +53,11 @@ def parse_json_text(text: str, *, expect: type | tuple[type, ...] | None = None)
     except RecursionError:
         raise JsonTextError("nested too deeply") from None
     if expect is not None and not isinstance(value, expect):
-        names = {dict: "a JSON object {…}", list: "a JSON array […]", str: "a JSON string"}
+        names: dict[type, str] = {
+            dict: "a JSON object {…}",
+            list: "a JSON array […]",
+            str: "a JSON string",
+        }
         wanted = expect if isinstance(expect, tuple) else (expect,)
         label = " or ".join(names.get(t, t.__name__) for t in wanted)
         raise JsonTextError(f"must be {label}")
