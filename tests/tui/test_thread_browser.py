@@ -81,8 +81,12 @@ async def test_selecting_an_assistant_marks_names_remembers_and_empties_the_list
         assert host.thread_pane.threads == [] and host.thread_pane.has_more is False
         host.threads.select_assistant(assistant)  # the same again: nothing new to save
         assert services.saves == 1
-        host.threads.clear_assistant()
-        assert host.threads.assistant is None
+        host.threads.set_current("t-1", remember=False)
+        host.threads.clear()  # another profile: nothing of this server stays
+        assert host.threads.assistant is None and host.threads.thread_id is None
+        assert host.assistant_pane.assistants == [] and host.assistant_pane.current_id is None
+        assert host.thread_pane.threads == [] and host.thread_pane.current_id is None
+        assert host.status_bar.assistant == "" and host.status_bar.thread == ""
 
 
 async def test_pages_of_the_assistants_threads_under_a_status_filter(

@@ -5,8 +5,10 @@ serving the offline graphs of :mod:`bbot_tui.demo.graphs`. Starting it takes a f
 the terminal shows a line with the elapsed time meanwhile (the TUI only opens on a healthy
 server: an app that opens and then fails to connect would be a worse first impression).
 
-The TUI runs with a one-launch profile, ``(demo)``, that is never written to disk, and with
-settings persistence turned off: the demo never changes a user's profiles, theme or history.
+The TUI runs with a one-launch profile, ``(demo)``, that is never written to disk, and saves
+only what the user does to their own profiles: a server profile added or edited with F3 (and
+which one is active) is kept for the next ``bbot-tui``; the demo's theme, history and run options
+are not written.
 The server is stopped when the app exits, when it crashes, on Ctrl-C, by an ``atexit`` hook,
 and by the server's own watchdog if this process is killed.
 """
@@ -152,7 +154,7 @@ def first_assistant_id(url: str, graph_id: str = FIRST_GRAPH) -> str | None:
 
 
 def make_demo_app(url: str) -> BbotApp:
-    """The TUI on a demo server: a one-launch ``(demo)`` profile, nothing saved.
+    """The TUI on a demo server: a one-launch ``(demo)`` profile; only the user's profiles saved.
 
     Args:
         url: The demo server's base URL.
@@ -164,7 +166,7 @@ def make_demo_app(url: str) -> BbotApp:
     from bbot_tui.tui.app import DEMO_PROFILE, make_app
 
     profile = Profile(name=DEMO_PROFILE, base_url=url, last_assistant_id=first_assistant_id(url))
-    return make_app(None, launch_profile=profile, persist=False)
+    return make_app(None, launch_profile=profile, profiles_only=True)
 
 
 def run_demo(stream: TextIO | None = None) -> int:

@@ -101,13 +101,19 @@ class BbotApp(App[int]):
         read_env: bool = False,
         persist: bool = True,
         launch_profile: Profile | None = None,
+        profiles_only: bool = False,
     ) -> None:
         super().__init__()
         self.settings: Settings | None = settings
         """The settings (None until loaded at startup)."""
         self.client_factory: ClientFactory = client_factory or default_client
         self.settings_path = settings_path
-        self.persist = persist
+        self.persist = persist and not profiles_only
+        """Whether every change is saved (the demo saves only the user's own profiles)."""
+        self._profiles_only = persist and profiles_only
+        self._saved: Settings | None = settings.model_copy(deep=True) if settings else None
+        """What the file holds (as loaded, then as last written): the base of a profiles-only
+        save, and what it is compared with (nothing is written when the profiles are unchanged)."""
         self._warnings = list(warnings)
         self._backup_path = backup_path
         self._overrides = (url, api_key, profile, read_env)
@@ -152,6 +158,7 @@ class BbotApp(App[int]):
             self._warnings += result.warnings
             self._backup_path = self._backup_path or result.backup_path
             self._disk_active = self.settings.active_profile
+            self._saved = self.settings.model_copy(deep=True)
         self._add_launch_profile()
         self._apply_overrides()
         settings = self.settings
@@ -217,21 +224,43 @@ class BbotApp(App[int]):
             self.settings = with_launch_profile(self.settings, conn.launch_profile())
 
     def settings_for_disk(self) -> Settings:
-        """The settings to write: one-launch profiles removed, the saved active profile kept."""
+        """The settings to write: one-launch profiles removed, the saved active profile kept.
+
+        In the demo (``profiles_only``) only the profiles and the active profile come from this
+        launch; everything else (theme, history, layout, run options) stays as the file had it.
+        """
         assert self.settings is not None
-        settings = self.settings.model_copy(deep=True)
+        base = self._saved if self._profiles_only and self._saved is not None else self.settings
+        settings = base.model_copy(deep=True)
         settings.profiles = {
-            name: p for name, p in settings.profiles.items() if name not in self._ephemeral
+            name: p.model_copy(deep=True)
+            for name, p in self.settings.profiles.items()
+            if name not in self._ephemeral
         }
         active = self._disk_active if self._disk_active in settings.profiles else None
         settings.active_profile = active
         return settings
 
+    def _to_write(self) -> Settings | None:
+        """The settings to write now, or None when nothing is to be saved."""
+        if self.settings is None or not (self.persist or self._profiles_only):
+            return None
+        settings = self.settings_for_disk()
+        if self._profiles_only:
+            saved = self._saved
+            if saved is not None and (settings.profiles, settings.active_profile) == (
+                saved.profiles,
+                saved.active_profile,
+            ):
+                return None  # the demo changed none of the user's profiles
+        self._saved = settings.model_copy(deep=True)
+        return settings
+
     def save_settings(self) -> None:
         """Save the settings in the background (atomic, off the event loop)."""
-        if self.settings is None or not self.persist:
-            return
-        self._save_worker(self.settings_for_disk())
+        settings = self._to_write()
+        if settings is not None:
+            self._save_worker(settings)
 
     @work(group="settings", exit_on_error=False)
     async def _save_worker(self, settings: Settings) -> None:
@@ -274,12 +303,15 @@ class BbotApp(App[int]):
     def _close_client(self, client: AgentClient) -> None:
         self.run_worker(client.aclose(), group="close-client", exit_on_error=False)
 
-    async def activate_profile(self, name: str | None, *, remember: bool = False) -> None:
+    async def activate_profile(
+        self, name: str | None, *, remember: bool = False, announce: bool = False
+    ) -> None:
         """Make a profile active: close the old client and tell the main screen.
 
         Args:
             name: The profile's name.
             remember: Also make it the saved default profile.
+            announce: Have the main screen say "connected" once the server answers.
         """
         assert self.settings is not None
         if name is None or name not in self.settings.profiles:
@@ -291,7 +323,7 @@ class BbotApp(App[int]):
         if remember and name not in self._ephemeral:
             self._disk_active = name
             self.save_settings()
-        self.main_screen.post_message(ProfileActivated(name))
+        self.main_screen.post_message(ProfileActivated(name, announce=announce))
 
     def action_connection(self, first_start: bool = False) -> None:
         """Open the connection screen (profiles, URL, key, test connection)."""
@@ -316,19 +348,20 @@ class BbotApp(App[int]):
         if self._client_profile == profile.name and self._client is not None:
             client, self._client, self._client_profile = self._client, None, None
             await client.aclose()
-        await self.activate_profile(profile.name, remember=True)
-        self.notify(f"Connected profile {one_line(profile.name, 40)!r}.", markup=False)
+        # "connected" is said by the main screen once the server answered, not here
+        await self.activate_profile(profile.name, remember=True, announce=True)
 
     async def on_unmount(self) -> None:
         """Close the client and write the settings one last time."""
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-        if self.settings is not None and self.persist:
+        settings = self._to_write()
+        if settings is not None:
             from bbot_tui.config.settings import asave_settings
 
             try:
-                await asave_settings(self.settings_for_disk(), self.settings_path)
+                await asave_settings(settings, self.settings_path)
             except (OSError, ValueError) as exc:
                 self.log.error("settings not saved", one_line(str(exc), 200))
 
@@ -379,6 +412,7 @@ def make_app(
     read_env: bool = False,
     persist: bool = True,
     launch_profile: Profile | None = None,
+    profiles_only: bool = False,
 ) -> BbotApp:
     """Build the app (the CLI and the tests use this).
 
@@ -395,6 +429,8 @@ def make_app(
         read_env: Read ``BBOT_URL``/``BBOT_API_KEY`` when no override is given.
         persist: Save settings changes (False for throwaway runs).
         launch_profile: A profile made active for this launch only, never saved (the demo's).
+        profiles_only: Save only the profiles the user adds or edits, and which one is active
+            (the demo: its own profile, theme and history are never written).
 
     Returns:
         The app, not yet running.
@@ -412,6 +448,7 @@ def make_app(
         read_env=read_env,
         persist=persist,
         launch_profile=launch_profile,
+        profiles_only=profiles_only,
     )
 
 

@@ -33,11 +33,15 @@ class SettingsLoaded(Message):
 class ProfileActivated(Message):
     """A profile became active and its client is ready: reload assistants and threads.
 
+    Everything shown of the previous profile's server is cleared first.
+
     Attributes:
         name: the profile's name.
+        announce: say "connected" once the server answered (the user switched profiles).
     """
 
     name: str
+    announce: bool = False
 
 
 @dataclass

@@ -8,6 +8,10 @@ worker. Save validates the
 :class:`~bbot_tui.config.settings.Profile` model and shows each error under its field; a
 valid profile
 dismisses the screen with it (the app stores and activates it, and saves off the event loop).
+
+One-launch profiles (``(demo)``, ``(command line)``, ``(environment)``) are listed too, to
+switch back to them: chosen, their fields are read-only and Save makes them active unchanged
+(they are never saved).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ __all__ = ["FIELDS", "ConnectionScreen", "field_error", "parse_headers"]
 FIELDS = ("name", "base_url", "api_key", "extra_headers", "assistants_path")
 """Form fields that can show an error."""
 _NEW = "\x00new"
+_EDITABLE = ("#name", "#base_url", "#api_key", "#extra_headers", "#assistants_path")
+_EDITABLE += ("#allow-insecure", "#clear-key")
 _PATHS = [
     ("auto (probe)", "auto"),
     ("/assistants (LangGraph)", "assistants"),
@@ -87,6 +93,11 @@ def field_error(error: Any) -> str:
     return "This value is not valid here."
 
 
+def _one_launch(name: str) -> bool:
+    """Whether a profile name is a one-launch profile's (``(demo)``, ``(command line)``…)."""
+    return name.startswith("(")
+
+
 class ConnectionScreen(ModalScreen["Profile | None"]):
     """Edit or add a server profile."""
 
@@ -102,8 +113,8 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
         self.settings = settings
         self.first_start = first_start
         self._editing: Profile | None = settings.active() if not first_start else None
-        if self._editing is not None and self._editing.name.startswith("("):
-            self._editing = None  # one-launch overrides are not edited here
+        if self._editing is not None and _one_launch(self._editing.name):
+            self._editing = None  # the form opens on a new profile; one-launch ones are chosen
 
     def compose(self) -> ComposeResult:
         """The form."""
@@ -111,12 +122,14 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             title = "Welcome to bbot-tui: connect to a server" if self.first_start else "Connection"
             yield Label(title, id="connection-title")
             with VerticalScroll(id="connection-form"):
-                saved = [
-                    (one_line(n, 40), n) for n in self.settings.profiles if not n.startswith("(")
+                names = list(self.settings.profiles)
+                saved = [(one_line(n, 40), n) for n in names if not _one_launch(n)]
+                launch = [
+                    (f"{one_line(n, 40)}: this launch only", n) for n in names if _one_launch(n)
                 ]
                 yield Label("Profile", classes="field-label")
                 yield Select(
-                    [*saved, ("+ new profile", _NEW)],
+                    [*saved, *launch, ("+ new profile", _NEW)],
                     value=self._editing.name if self._editing else _NEW,
                     allow_blank=False,
                     id="profile-select",
@@ -169,6 +182,9 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
         from bbot_tui.config.security import mask_key
 
         self._editing = profile
+        read_only = profile is not None and _one_launch(profile.name)
+        for selector in _EDITABLE:
+            self.query_one(selector).disabled = read_only
         self.query_one("#name", Input).value = profile.name if profile else ""
         self.query_one("#base_url", Input).value = profile.base_url if profile else ""
         key_input = self.query_one("#api_key", Input)
@@ -193,7 +209,11 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             profile and profile.allow_insecure_http
         )
         self._show_errors({})
-        self._show_result(None)
+        self._show_result(
+            Content("Used for this launch only: Save switches to it; it cannot be edited.")
+            if read_only
+            else None
+        )
 
     @on(Select.Changed, "#profile-select")
     def _profile_chosen(self, event: Select.Changed) -> None:
@@ -248,7 +268,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                 loc = str(error["loc"][0]) if error["loc"] else "name"
                 field = "base_url" if loc == "allow_insecure_http" else loc
                 errors.setdefault(field, field_error(error))
-        if profile is not None and profile.name.startswith("("):
+        if profile is not None and _one_launch(profile.name):
             errors["name"] = "Names in parentheses are reserved for one-launch profiles."
         if profile is not None and profile.cleartext_blocked:
             errors.setdefault(
@@ -261,7 +281,10 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        """Validate and dismiss with the profile."""
+        """Validate and dismiss with the profile (a one-launch profile: as it is)."""
+        if self._editing is not None and _one_launch(self._editing.name):
+            self.dismiss(self._editing)
+            return
         profile = self._form_profile()
         if profile is not None:
             self.dismiss(profile)

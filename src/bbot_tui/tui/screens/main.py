@@ -296,9 +296,24 @@ class MainScreen(Screen[None]):
     # --- assistants and threads ------------------------------------------------------------
 
     @work(exclusive=True, group="assistants", exit_on_error=False)
-    async def load_assistants(self, *, restore: bool = False) -> None:
-        """Load the assistants; with ``restore``, reselect the last assistant and thread."""
+    async def load_assistants(self, *, restore: bool = False, announce: bool = False) -> None:
+        """Load the assistants; with ``restore``, reselect the last assistant and thread.
+
+        Args:
+            restore: Select the profile's last assistant (and thread) again.
+            announce: Say "connected" once the server answered (after a profile switch).
+        """
         choice = await self.threads.load_assistants(restore=restore)
+        if self.status_bar.status == "offline":
+            self.status_bar.status = "idle"
+        profile = self.services.profile
+        if announce and profile is not None:
+            count = len(self.assistant_pane.assistants)
+            self.notify(
+                f"Connected to {one_line(profile.name, 40)!r}: {count} assistant"
+                f"{'' if count == 1 else 's'}.",
+                markup=False,
+            )
         if choice is not None:
             self.select_assistant(choice.assistant, thread_id=choice.thread_id)
             self.check_active_runs()
@@ -380,10 +395,13 @@ class MainScreen(Screen[None]):
         bar = self.status_bar
         bar.profile = message.name
         bar.server = profile.base_url if profile else ""
-        self.threads.clear_assistant()
-        self.workers.cancel_group(self, "run")
+        # nothing of the previous server may stay: its lists, its conversation, its events
+        for group in ("run", "threads", "thread-ops", "inspect"):
+            self.workers.cancel_group(self, group)
+        self.threads.clear()
         self.runs.install(None, remember=False)
-        self.load_assistants(restore=True)
+        bar.notice = f"connecting to {one_line(bar.server, 60)}…"
+        self.load_assistants(restore=True, announce=message.announce)
 
     # --- the widgets' messages --------------------------------------------------------------
 
@@ -622,7 +640,8 @@ class MainScreen(Screen[None]):
         await edit_breakpoints(self)
 
     def action_refresh(self) -> None:
-        """Reload the assistants and threads."""
+        """Reload the assistants and threads (F5)."""
+        self.notify("Refreshing the assistants and threads…", timeout=3)
         self.load_assistants()
         self.load_threads()
 
@@ -654,6 +673,8 @@ class MainScreen(Screen[None]):
             # the notification goes away; the status bar keeps saying what failed (instead of
             # "loading assistants…" forever when the server cannot be reached)
             self.status_bar.notice = one_line(f"{title}: {text}", 80)
+            if event.worker.group == "assistants":
+                self.status_bar.status = "offline"  # F5 retries, F3 edits the profile
 
 
 def describe_error(error: BaseException | None) -> tuple[str, str]:

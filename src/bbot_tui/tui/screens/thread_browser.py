@@ -153,9 +153,17 @@ class ThreadBrowser:
             services.save_settings()
         self._host.thread_pane.set_threads([], has_more=False)
 
-    def clear_assistant(self) -> None:
-        """Forget the selected assistant (another profile became active)."""
+    def clear(self) -> None:
+        """Forget everything of the server: assistants, threads, the open one (a new profile)."""
         self._assistant = None
+        self.thread_id = None
+        self._next_offset = None
+        host = self._host
+        host.assistant_pane.set_assistants([], current_id=None)
+        host.assistant_pane.current_id = None
+        host.thread_pane.current_id = None
+        host.thread_pane.set_threads([], has_more=False)
+        host.status_bar.assistant = host.status_bar.thread = ""
 
     def belongs(self, thread: Thread) -> bool:
         """Whether a thread belongs in the list (it is the selected assistant's)."""

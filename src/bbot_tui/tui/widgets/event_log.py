@@ -33,6 +33,9 @@ MAX_EVENTS = 2000
 MAX_DETAIL_CHARS = 200_000
 """The JSON detail of one event is cut here (a 10 MB event must not freeze the screen)."""
 
+DETAIL_HINT = "Select an event to see its JSON."
+"""The detail pane with no event selected."""
+
 
 class EventLog(Vertical):
     """A table of raw events with a JSON detail view."""
@@ -57,7 +60,7 @@ class EventLog(Vertical):
         table.add_columns("time", "event", "ns", "id", "size")
         yield table
         with VerticalScroll(id="event-detail"):
-            yield Static(Content("Select an event to see its JSON."), id="event-json")
+            yield Static(Content(DETAIL_HINT), id="event-json")
 
     @property
     def count(self) -> int:
@@ -84,11 +87,12 @@ class EventLog(Vertical):
         self._append_rows([self._events[i] for i in range(-count, 0)])
 
     def clear_events(self) -> None:
-        """Forget every event (a new thread was opened)."""
+        """Forget every event and the one shown in detail (a new thread or server)."""
         self._events.clear()
         self._stale = True
         if self.is_mounted:
             self.sync()
+            self.query_one("#event-json", Static).update(Content(DETAIL_HINT))
 
     def sync(self) -> None:
         """Rebuild the table from the buffer (after being shown)."""

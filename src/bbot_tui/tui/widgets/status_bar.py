@@ -27,6 +27,7 @@ _STATUS_STYLE = {
     "error": "$error bold",
     "done": "$success",
     "idle": "$text-muted",
+    "offline": "$error bold",
 }
 
 
