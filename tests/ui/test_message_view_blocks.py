@@ -96,6 +96,47 @@ def test_char_by_char_and_random_chunks() -> None:
         assert [*splitter.closed, *splitter.tail(final=True)] == expected
 
 
+HTML = """Before.
+
+<!--
+a comment
+
+with a blank line
+-->
+After the comment.
+
+<pre>
+kept
+
+whole
+</PRE>
+
+<div>
+ends at a blank line
+</div>
+
+<!-- one line -->
+
+Last."""
+
+
+def test_html_blocks_that_blank_lines_do_not_end_stay_whole() -> None:
+    blocks = split_blocks(HTML)
+    assert blocks == [
+        "Before.",
+        "<!--\na comment\n\nwith a blank line\n-->\nAfter the comment.",
+        "<pre>\nkept\n\nwhole\n</PRE>",
+        "<div>\nends at a blank line\n</div>",
+        "<!-- one line -->",
+        "Last.",
+    ]
+    for k in range(len(HTML) + 1):
+        splitter = BlockSplitter()
+        splitter.update(HTML[:k])
+        splitter.update(HTML)
+        assert [*splitter.closed, *splitter.tail(final=True)] == blocks, k
+
+
 def test_replaced_text_starts_over() -> None:
     splitter = BlockSplitter()
     splitter.update("para one\n\npara two\n\n")

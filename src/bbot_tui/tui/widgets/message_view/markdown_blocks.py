@@ -11,6 +11,9 @@ Rules (they keep the rendering equal to rendering the whole answer at once):
 * a block ends at a blank line, unless the next non-blank line is indented (a continuation or
   indented code) or both are list items (a loose list stays one block);
 * a fenced code block (``` or ~~~) stays one block until its closing fence, blank lines and all;
+* so does an HTML block that only ends at its closing marker (CommonMark's types 1-5:
+  ``<pre>``, ``<script>``, ``<style>``, ``<textarea>``, ``<!-- -->``, ``<? ?>``, ``<!X >``,
+  ``<![CDATA[ ]]>``); the other HTML blocks end at a blank line like a paragraph;
 * tables, headings and paragraphs contain no blank lines, so they stay whole.
 
 Every line is passed through :func:`bbot_tui.text.sanitize` once, as it completes (sanitizing
@@ -29,6 +32,17 @@ __all__ = ["BlockSplitter", "code_blocks", "estimate_lines", "split_blocks"]
 
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
 _LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
+_HTML_BLOCKS = (
+    (
+        re.compile(r" {0,3}<(?:script|pre|style|textarea)(?=\s|>|$)", re.I),
+        re.compile(r"</(?:script|pre|style|textarea)>", re.I),
+    ),
+    (re.compile(r" {0,3}<!--"), re.compile(r"-->")),
+    (re.compile(r" {0,3}<\?"), re.compile(r"\?>")),
+    (re.compile(r" {0,3}<![A-Za-z]"), re.compile(r">")),
+    (re.compile(r" {0,3}<!\[CDATA\["), re.compile(r"\]\]>")),
+)
+"""CommonMark's HTML blocks that blank lines do not end: (start, end) of types 1-5."""
 _FENCED_CODE = re.compile(
     r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)(?:^ {0,3}\1[`~]*[ \t]*$|\Z)", re.M | re.S
 )
@@ -43,6 +57,17 @@ def _fence_of(line: str) -> tuple[str, int] | None:
     if fence[0] == "`" and "`" in match.group(2):
         return None  # a backtick fence's info string cannot contain backticks
     return fence[0], len(fence)
+
+
+def _html_end(line: str) -> re.Pattern[str] | None:
+    """The end marker of the HTML block ``line`` opens and does not close, or None."""
+    if "<" not in line[:4]:
+        return None
+    for start, end in _HTML_BLOCKS:
+        if start.match(line) is not None:
+            # the end may be on the opening line itself (a one-line comment)
+            return None if end.search(line) else end
+    return None
 
 
 def _closes(line: str, fence: tuple[str, int]) -> bool:
@@ -61,6 +86,7 @@ class _State:
 
     lines: list[str] = field(default_factory=list)
     fence: tuple[str, int] | None = None
+    html: re.Pattern[str] | None = None
     list_mode: bool = False
     blank_run: int = 0
 
@@ -79,6 +105,11 @@ def _step(state: _State, line: str, closed: list[str]) -> None:
         if _closes(line, state.fence):
             state.fence = None
         return
+    if state.html is not None:
+        state.lines.append(line)
+        if state.html.search(line):
+            state.html = None
+        return
     if not line.strip():
         if state.lines:
             state.blank_run += 1
@@ -93,6 +124,8 @@ def _step(state: _State, line: str, closed: list[str]) -> None:
             state.list_mode = False
     state.lines.append(line)
     state.fence = _fence_of(line)
+    if state.fence is None:
+        state.html = _html_end(line)
     if line[0] not in " \t":
         state.list_mode = state.fence is None and _LIST_ITEM.match(line) is not None
 
@@ -149,7 +182,7 @@ class BlockSplitter:
             text = _block_text(lines)
             return [text] if text.strip() else []
         extra: list[str] = []
-        look = _State(list(state.lines), state.fence, state.list_mode, state.blank_run)
+        look = _State(list(state.lines), state.fence, state.html, state.list_mode, state.blank_run)
         if self._partial:
             _step(look, self._partial, extra)
         text = _block_text(look.lines)
