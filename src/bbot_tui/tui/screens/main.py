@@ -37,12 +37,15 @@ from textual.worker import Worker, WorkerState
 
 from bbot_tui.text import one_line
 from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.tui.screens.chat_commands import ChatCommands
 from bbot_tui.tui.screens.run_controller import RunController, RunPlan
 from bbot_tui.tui.screens.run_ledger import RunLedger
 from bbot_tui.tui.screens.thread_browser import ThreadBrowser
 from bbot_tui.tui.widgets.assistant_pane import AssistantPane
+from bbot_tui.tui.widgets.completion_list import CompletionList
 from bbot_tui.tui.widgets.composer import Composer, describe_size
 from bbot_tui.tui.widgets.event_log import EventLog
+from bbot_tui.tui.widgets.search_bar import SearchBar
 from bbot_tui.tui.widgets.status_bar import StatusBar
 from bbot_tui.tui.widgets.thread_pane import ThreadPane
 
@@ -104,6 +107,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+t", "history", "History"),
         Binding("f9", "breakpoints", "Breakpoints"),
         Binding("f5", "refresh", "Refresh", show=False),
+        Binding("ctrl+f", "search", "Find", show=False),
     ]
     """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it."""
 
@@ -122,6 +126,10 @@ class MainScreen(Screen[None]):
     """The event log."""
     empty_hint = getters.query_one("#empty-hint", Static)
     """The hint above an empty conversation."""
+    search_bar = getters.query_one(SearchBar)
+    """The search bar above the conversation (ctrl+f)."""
+    completion_list = getters.query_one(CompletionList)
+    """The composer's choices (slash commands, @paths)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -130,6 +138,8 @@ class MainScreen(Screen[None]):
         self._ledger = RunLedger()
         self.runs = RunController(self, self.threads, self._ledger)
         """The open thread's transcript, run session and run status."""
+        self.chat = ChatCommands(self)
+        """What the slash commands (and their palette entries) do beyond the screen's own."""
 
     # --- what the screen shows ---------------------------------------------------------------
 
@@ -168,8 +178,10 @@ class MainScreen(Screen[None]):
                 yield ThreadPane(id="thread-pane")
             with Vertical(id="center"):
                 yield Static(EMPTY_HINT, id="empty-hint", markup=False)
+                yield SearchBar(id="search-bar")
                 yield self._message_view()
                 yield from self._interrupt_card()
+                yield CompletionList(id="completion-list")
                 yield Composer(id="composer")
             yield EventLog(id="event-log")
         yield StatusBar(id="status-bar")
@@ -464,8 +476,21 @@ class MainScreen(Screen[None]):
     @on(Composer.Submitted)
     @work(group="submit", exclusive=True, exit_on_error=False)
     async def _submitted(self, message: Composer.Submitted) -> None:
-        text = message.text
+        from bbot_tui.session.slash import SlashCommand, SlashError, parse_input
+
         composer = self.composer
+        parsed = parse_input(message.text)
+        if isinstance(parsed, SlashError):
+            self.notify(parsed.message, severity="warning", markup=False)
+            return  # nothing is sent, the text stays
+        if isinstance(parsed, SlashCommand):
+            from bbot_tui.tui.screens.chat_commands import action_for
+
+            composer.remember(message.text)
+            composer.clear()
+            await self.run_action(action_for(parsed))
+            return
+        text = parsed.text
         if self.running:
             self.notify("A run is streaming: Esc stops it, ctrl+d detaches.", severity="warning")
             return
@@ -502,7 +527,7 @@ class MainScreen(Screen[None]):
             )
             if not await self.app.push_screen_wait(question):
                 return
-        composer.remember(text)
+        composer.remember(message.text)
         composer.clear()
         services = self.services
         settings = services.settings
@@ -654,6 +679,93 @@ class MainScreen(Screen[None]):
     def action_connection(self) -> None:
         """Ask the app for the connection screen."""
         self.post_message(ConnectionRequested())
+
+    # --- chat commands (each is a slash command and a palette entry) -------------------------
+
+    def open_thread(self, thread_id: str) -> None:
+        """Open a thread (rejoining its live run, if any)."""
+        self.run_flow(RunPlan("open", thread_id=thread_id))
+
+    def action_switch_assistant(self, name: str = "") -> None:
+        """``/assistant NAME``: switch to an assistant by name (no name: the list)."""
+        if name:
+            if self.chat.switch_assistant(name):
+                self.composer.focus()
+            return
+        self.set_class(False, "-hide-side")
+        if self.has_class("-narrow"):
+            self.add_class("-side-open")
+        self.query_one("#assistant-search").focus()
+
+    @work(group="confirm", exit_on_error=False)
+    async def action_name_thread(self, title: str = "") -> None:
+        """``/thread TITLE``: title the open thread (a new one is created with the title)."""
+        if not title:
+            from bbot_tui.tui.screens.confirm import RenameScreen
+
+            current = self.threads.title(self.thread_id) if self.thread_id else ""
+            title = await self.app.push_screen_wait(RenameScreen(current)) or ""
+        if title:
+            self.chat.name_thread(title)
+
+    def action_resume(self, query: str = "") -> None:
+        """``/resume``: pick a recent thread of the assistant to open again."""
+        self.chat.resume(query)
+
+    def action_export(self, file: str = "") -> None:
+        """``/export [FILE]``: write the open thread as Markdown, JSON or HTML."""
+        self.chat.export(file)
+
+    def action_search(self, text: str = "") -> None:
+        """Find text in the conversation (ctrl+f; ``/search TEXT``)."""
+        self.search_bar.open(text or None)
+        if text:
+            self._search(text)
+
+    def action_theme(self, name: str = "") -> None:
+        """``/theme NAME``: switch the colour theme (no name: Textual's theme picker)."""
+        self.chat.theme(name)
+
+    def action_slash_help(self) -> None:
+        """``/help``: list the slash commands."""
+        self.chat.help()
+
+    def _search(self, query: str) -> None:
+        for view in self.query("#message-view"):
+            if hasattr(view, "search"):
+                self.search_bar.count = view.search(query)
+
+    @on(SearchBar.QueryChanged)
+    def _search_changed(self, message: SearchBar.QueryChanged) -> None:
+        self._search(message.query)
+
+    @on(SearchBar.StepRequested)
+    def _search_step(self, message: SearchBar.StepRequested) -> None:
+        for view in self.query("#message-view"):
+            if hasattr(view, "action_search_step"):
+                view.action_search_step(message.delta)
+
+    @on(SearchBar.Closed)
+    def _search_closed(self) -> None:
+        self.search_bar.close()
+        for view in self.query("#message-view"):
+            if hasattr(view, "clear_search"):
+                view.clear_search()
+        self.composer.focus()
+
+    def on_message_view_search_moved(self, message: Any) -> None:
+        """Show the view's match count in the search bar."""
+        self.search_bar.count = (message.current, message.total)
+
+    @on(Composer.CompletionsChanged)
+    def _completions(self, message: Composer.CompletionsChanged) -> None:
+        self.completion_list.show(message.items, message.index)
+
+    @on(CompletionList.OptionSelected, "#completion-list")
+    def _completion_clicked(self, message: CompletionList.OptionSelected) -> None:
+        message.stop()
+        self.composer.accept_completion(message.option_index)
+        self.composer.focus()
 
     # --- failures, in one place ------------------------------------------------------------
 

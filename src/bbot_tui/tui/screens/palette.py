@@ -52,6 +52,14 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand("History / time travel…", "Checkpoints of the thread (ctrl+t)", "history"),
     PaletteCommand("Breakpoints…", "Stop before/after graph nodes (F9)", "breakpoints"),
     PaletteCommand("Refresh", "Reload assistants and threads (F5)", "refresh"),
+    # the slash commands (issue 12): each runs the same action as its /command
+    PaletteCommand("Switch assistant…", "Pick an assistant (/assistant NAME)", "switch_assistant"),
+    PaletteCommand("Title the thread…", "Name the open thread (/thread TITLE)", "name_thread"),
+    PaletteCommand("Resume a thread…", "Open a recent thread again (/resume)", "resume"),
+    PaletteCommand("Export thread", "As Markdown, JSON or HTML (/export [FILE])", "export"),
+    PaletteCommand("Find in conversation", "Highlight text in every message (ctrl+f)", "search"),
+    PaletteCommand("Theme…", "Switch the colour theme (/theme NAME)", "theme"),
+    PaletteCommand("Slash commands", "List the / commands of the composer (/help)", "slash_help"),
     PaletteCommand("Copy thread id", "Put the open thread's id on the clipboard", "copy_thread_id"),
     PaletteCommand(
         "Inspect assistant", "Config, schemas, graph nodes (i)", "inspect", "#assistant-pane"
@@ -78,6 +86,10 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
         "Previous message", "Select the message above ([)", "select(-1)", "#message-view"
     ),
     PaletteCommand("Next message", "Select the message below (])", "select(1)", "#message-view"),
+    PaletteCommand("Next match", "The next search match (n)", "search_step(1)", "#message-view"),
+    PaletteCommand(
+        "Previous match", "The previous search match (N)", "search_step(-1)", "#message-view"
+    ),
     PaletteCommand(
         "Expand / collapse tool calls",
         "Of the selected message (Enter)",

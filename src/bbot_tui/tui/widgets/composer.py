@@ -7,6 +7,11 @@ Keys (the terminal decides what reaches us; see the README):
   **alt+enter** and **shift+enter** do too where the terminal reports them (kitty keyboard
   protocol terminals, e.g. kitty, WezTerm, foot, Ghostty).
 * **↑** on the first line recalls earlier inputs, **↓** on the last line goes forward again.
+* **/** at the start offers the slash commands, **@** the files to attach: while choices are
+  offered (:class:`Composer.CompletionsChanged`, shown by the screen's completion list),
+  **↑/↓** pick one, **Tab** takes it, **Enter** takes it (and runs a command that takes no
+  argument), **Esc** hides them; **→** at the end of the line takes the grey suggestion
+  (Textual's own ``TextArea.suggestion``).
 
 The screen sets :attr:`Composer.mode` (what Enter will do: chat, answer a question, continue
 from a breakpoint) and :attr:`Composer.busy` (a run streams), which change the placeholder, the
@@ -15,7 +20,8 @@ hint in the border and the ``-busy``/``-answer`` classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from rich.text import Text
@@ -24,6 +30,7 @@ from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widgets import TextArea
 
+from bbot_tui.session.completion import Completion, completions
 from bbot_tui.text import visible_controls
 
 __all__ = ["NEWLINE_KEYS", "PASTE_WARN_BYTES", "Composer", "ComposerMode"]
@@ -96,6 +103,19 @@ class Composer(TextArea):
             """The composer that sent it."""
             return self.composer
 
+    @dataclass
+    class CompletionsChanged(Message):
+        """The choices offered for what is typed changed (empty: hide them)."""
+
+        composer: Composer
+        items: list[Completion] = field(default_factory=list)
+        index: int = 0
+
+        @property
+        def control(self) -> Composer:
+            """The composer that sent it."""
+            return self.composer
+
     HISTORY_LIMIT: ClassVar[int] = 200
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -112,6 +132,12 @@ class Composer(TextArea):
         """Earlier inputs, oldest first (the screen loads them from the settings)."""
         self._history_index: int | None = None
         self._draft = ""
+        self.attach_root: Path | None = None
+        """The folder relative ``@paths`` start from (None: the working directory)."""
+        self.completions: list[Completion] = []
+        """The choices offered now (see :class:`CompletionsChanged`)."""
+        self.completion_index = 0
+        """The highlighted choice."""
 
     def get_line(self, line_index: int) -> Text:
         """A line as drawn: control characters as symbols (␛), never sent to the terminal.
@@ -173,7 +199,10 @@ class Composer(TextArea):
         """Enter sends, the new-line keys insert a line break, ↑/↓ walk the history."""
         key = event.key
         handled = False
-        if key == "enter":
+        if self.completions and key in ("up", "down", "tab", "enter", "escape"):
+            self._completion_key(key)
+            handled = True
+        elif key == "enter":
             self._history_index = None
             self.post_message(self.Submitted(self, self.text))
             handled = True
@@ -191,6 +220,60 @@ class Composer(TextArea):
         if handled:
             event.stop()
             event.prevent_default()
+
+    # --- completions ------------------------------------------------------------------------
+
+    def update_suggestion(self) -> None:
+        """After each edit: offer the commands or paths that fit, the first one as a
+        suggestion (Textual's hook, called by ``TextArea`` itself)."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        first = self.document.line_count == 1
+        items = completions(line, column, first_line=first, cwd=self.attach_root)
+        self.suggestion = items[0].suggestion(line, column) if items else ""
+        self._offer(items)
+
+    def _offer(self, items: list[Completion], index: int = 0) -> None:
+        if not items and not self.completions:
+            return
+        self.completions, self.completion_index = items, index
+        self.post_message(self.CompletionsChanged(self, list(items), index))
+
+    def _completion_key(self, key: str) -> None:
+        count = len(self.completions)
+        if key in ("up", "down"):
+            self.completion_index = (self.completion_index + (1 if key == "down" else -1)) % count
+            item = self.completions[self.completion_index]
+            row, column = self.cursor_location
+            self.suggestion = item.suggestion(self.document.get_line(row), column)
+            self.post_message(
+                self.CompletionsChanged(self, list(self.completions), self.completion_index)
+            )
+        elif key == "escape":
+            self.suggestion = ""
+            self._offer([])
+        else:
+            self.accept_completion(self.completion_index, submit=key == "enter")
+
+    def accept_completion(self, index: int, *, submit: bool = True) -> None:
+        """Apply the offered choice ``index`` (a click, Tab or Enter).
+
+        Args:
+            index: The choice.
+            submit: Send the input too when the choice is a command that takes no argument.
+        """
+        if not 0 <= index < len(self.completions):
+            return
+        item = self.completions[index]
+        row, _ = self.cursor_location
+        self.replace(item.insert, (row, item.start), (row, item.end))
+        self.move_cursor((row, item.start + len(item.insert)))
+        if not item.again:
+            self.suggestion = ""
+            self._offer([])
+        if submit and item.submit:
+            self._history_index = None
+            self.post_message(self.Submitted(self, self.text))
 
     def on_paste(self, event: events.Paste) -> None:
         """Warn about very large pastes (they are still inserted)."""

@@ -44,6 +44,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from bbot_tui.text import sanitize
+from bbot_tui.tui.widgets.message_view.finder import Finder
 from bbot_tui.tui.widgets.message_view.layout import StripLayout
 from bbot_tui.tui.widgets.message_view.painter import Painter, Palette, preload
 from bbot_tui.tui.widgets.message_view.selection import Selection
@@ -112,6 +113,8 @@ class MessageView(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *(f"message-view--{name}" for name in ROLE_STYLES),
         "message-view--selected",
+        "message-view--match",
+        "message-view--match-current",
     }
     DEFAULT_CSS = """
     MessageView { scrollbar-gutter: stable; }
@@ -125,6 +128,8 @@ class MessageView(ScrollView, can_focus=True):
     MessageView > .message-view--cursor { color: $accent; }
     MessageView > .message-view--unsaved { color: $text-muted; text-style: italic; }
     MessageView > .message-view--selected { color: $accent; }
+    MessageView > .message-view--match { background: $warning 45%; }
+    MessageView > .message-view--match-current { background: $accent; color: $text; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -135,6 +140,8 @@ class MessageView(ScrollView, can_focus=True):
         Binding("enter,space", "toggle_tools", "Expand/collapse", show=False),
         Binding("end,G", "scroll_end", "Follow", show=False),
         Binding("home,g", "scroll_home", "Top", show=False),
+        Binding("n", "search_step(1)", "Next match", show=False),
+        Binding("N", "search_step(-1)", "Previous match", show=False),
     ]
     """c copies the selected (or last) message, C its last code block; [ and ] select
     messages; enter/space collapse or expand tool calls; End/G follow; Home/g go to the top."""
@@ -155,6 +162,18 @@ class MessageView(ScrollView, can_focus=True):
             """The link target (sanitized)."""
             super().__init__()
 
+    class SearchMoved(Message):
+        """The search's matches or its current match changed (the screen shows the count)."""
+
+        def __init__(self, query: str, current: int, total: int) -> None:
+            self.query = query
+            """The text searched for ("" : the search was closed)."""
+            self.current = current
+            """The current match, from 1 (0: none)."""
+            self.total = total
+            """How many matches there are."""
+            super().__init__()
+
     class CopyRequested(Message):
         """The user asked to copy text (a message or a code block)."""
 
@@ -173,6 +192,8 @@ class MessageView(ScrollView, can_focus=True):
         self._layout = StripLayout(self._get_painter)
         self._sync = TranscriptSync(self._layout)
         self._selection = Selection(self._layout)
+        self._finder = Finder(self._layout)
+        self._match_styles: tuple[Any, Any] | None = None
         self._auto = False
         self._settling = False
         self._ticker: Timer | None = None
@@ -200,6 +221,7 @@ class MessageView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         """Re-resolve colours (theme change); drop strips drawn with the old ones."""
         super().notify_style_update()
+        self._match_styles = None
         if self.is_mounted and self._read_palette():
             self._layout.drop_strips()
             self.refresh()
@@ -244,6 +266,9 @@ class MessageView(ScrollView, can_focus=True):
 
     def watch_transcript(self, transcript: Transcript | None) -> None:
         self._selection.clear()
+        if self._finder.active:
+            self._finder.clear()
+            self.post_message(self.SearchMoved("", 0, 0))
         self.set_reactive(MessageView.follow, True)
         self._sync.show(transcript)
         self._warm_up()
@@ -266,6 +291,76 @@ class MessageView(ScrollView, can_focus=True):
         elif new_value >= self.max_scroll_y and not self.follow:
             self.follow = True
         self._settle()
+
+    # --- search -----------------------------------------------------------------------------
+
+    def search(self, query: str) -> tuple[int, int]:
+        """Highlight ``query`` in every message and go to the first match from the top of the
+        view on (only the lines shown are painted; see :mod:`.finder`).
+
+        Returns:
+            (the current match from 1, how many matches); (0, 0) when nothing matches.
+        """
+        finder = self._finder
+        if not query.strip():
+            return self.clear_search()
+        self._flush()
+        finder.search(query, self.scroll_offset.y)
+        self._go_to_match()
+        return self._search_moved()
+
+    def clear_search(self) -> tuple[int, int]:
+        """No search: drop the highlights."""
+        if self._finder.active:
+            self._finder.clear()
+            self.refresh()
+            self.post_message(self.SearchMoved("", 0, 0))
+        return 0, 0
+
+    @property
+    def search_status(self) -> tuple[str, int, int]:
+        """(the query, the current match from 1, how many matches)."""
+        finder = self._finder
+        return finder.query, finder.current + 1, len(finder.hits)
+
+    def action_search_step(self, delta: int) -> None:
+        """Go to the next (1) or previous (-1) match of the search."""
+        if not self._finder.active:
+            return
+        self._finder.refresh()
+        if self._finder.step(delta) is not None:
+            self._go_to_match()
+        self._search_moved()
+
+    def _go_to_match(self) -> None:
+        finder = self._finder
+        position = finder.position_of_current()
+        if position is None:
+            self.refresh()
+            return
+        line = finder.locate_current()
+        self._selection.pick(self._layout.entries[position])
+        if line is not None:
+            view = self.scrollable_content_region.height
+            top = self.scroll_offset.y
+            if not top <= line < top + view:
+                self.follow = False
+                self._hold_at(max(0, line - view // 3))
+        self._settle()
+        self.refresh()
+
+    def _search_moved(self) -> tuple[int, int]:
+        query, current, total = self.search_status
+        self.post_message(self.SearchMoved(query, current if total else 0, total))
+        return (current if total else 0), total
+
+    def _matches(self) -> tuple[Any, Any]:
+        if self._match_styles is None:
+            self._match_styles = (
+                self.get_component_rich_style("message-view--match", partial=True),
+                self.get_component_rich_style("message-view--match-current", partial=True),
+            )
+        return self._match_styles
 
     # --- drawing ----------------------------------------------------------------------------
 
@@ -294,6 +389,8 @@ class MessageView(ScrollView, can_focus=True):
                 content = Strip.blank(content_width, base)
             else:
                 content = strips[offset]
+        if self._finder.active:
+            content = self._finder.paint(content, self.scroll_offset.y + y, *self._matches())
         if selected:
             bar = Strip([Segment("▌ ", base + self._palette.get("selected"))], GUTTER)
         else:
@@ -312,6 +409,8 @@ class MessageView(ScrollView, can_focus=True):
         began = self._sync.pull()
         if began is None:
             return
+        if self._finder.active:
+            self._finder.refresh()
         self._warm_up()
         self._settle()
         self.refresh()
