@@ -106,6 +106,7 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         "--detach", action="store_true", help="start the run, leave it going, print how to join"
     )
     p.add_argument("--record", metavar="FILE", help="record the request and events (JSON lines)")
+    p.add_argument("--timing", action="store_true", help="at the end, where the time went (stderr)")
     p.add_argument(
         "--as",
         dest="as_code",
@@ -145,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--detach", action="store_true", help="on Ctrl+C stop following, leave the run going"
     )
     join.add_argument("--json", action="store_true")
+    join.add_argument(
+        "--timing", action="store_true", help="at the end, where the time went (stderr)"
+    )
 
     assistants = sub.add_parser("assistants", help="list assistants")
     _connection(assistants)

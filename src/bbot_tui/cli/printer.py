@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bbot_tui.cli.common import Output
+from bbot_tui.stream.timing import RunTiming, bar_extent
 from bbot_tui.stream.transcript import Message, PendingInterrupt, Transcript
 from bbot_tui.text import one_line, sanitize, sanitize_json_for_display
 
-__all__ = ["TextPrinter", "format_interrupt", "summary"]
+__all__ = ["TextPrinter", "format_interrupt", "format_waterfall", "summary"]
 
 MAX_TOOL_RESULT = 4000
 """Characters of a tool result printed (``--json`` has all of it)."""
@@ -58,6 +59,33 @@ def format_interrupt(pending: PendingInterrupt) -> str:
     return header + "\n" + "\n".join("  " + line for line in body.split("\n"))
 
 
+def format_waterfall(timing: RunTiming, *, width: int = 40) -> list[str]:
+    """``bbot-tui run --timing``: the headline, then one bar per node, in the order they ran.
+
+    Args:
+        timing: the run's timing.
+        width: cells of the bar column (the run's total).
+
+    Returns:
+        Lines without their newline (sanitized).
+    """
+    lines = [f"⏱ {timing.headline()}"]
+    spans = timing.spans
+    if not spans:
+        return lines
+    ends = [s.start + (s.duration or 0.0) for s in spans]
+    total = max([timing.total or 0.0, *ends])
+    labels = [one_line(s.label, 30) for s in spans]
+    pad = max(len(label) for label in labels)
+    for span, label in zip(spans, labels, strict=True):
+        lead, length = bar_extent(span, total, width)
+        bar = " " * lead + "█" * length + " " * (width - lead - length)
+        took = "running" if span.duration is None else f"{span.duration:.2f} s"
+        mark = f"  ✗ {one_line(span.error, 60)}" if span.error else ""
+        lines.append(f"  {label:<{pad}}  {span.start:6.2f} s │{bar}│ {took}{mark}")
+    return lines
+
+
 def summary(
     transcript: Transcript,
     status: str,
@@ -66,8 +94,19 @@ def summary(
     run_id: str | None,
     error: str | None = None,
     continue_command: str | None = None,
+    timing: RunTiming | None = None,
 ) -> dict[str, Any]:
-    """The last ``--json`` line (and a recording's last line)."""
+    """The last ``--json`` line (and a recording's last line).
+
+    Args:
+        transcript: the run's transcript.
+        status: how the run ended.
+        thread_id, run_id: the run.
+        error: the failure text, if it failed.
+        continue_command: the command that goes on from a stop.
+        timing: the run's full timing (waterfall, usage, rejoins); without it only the
+            transcript's first token, speed and total.
+    """
     out: dict[str, Any] = {
         "type": "summary",
         "thread_id": thread_id,
@@ -75,7 +114,7 @@ def summary(
         "status": status,
         "interrupts": [p.to_json() for p in transcript.interrupts],
         "messages": transcript.to_json(),
-        "timing": transcript.timing.to_json(),
+        "timing": timing.to_json() if timing is not None else transcript.timing.to_json(),
     }
     if transcript.stop:
         out["stop"] = transcript.stop

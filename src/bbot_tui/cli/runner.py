@@ -34,11 +34,12 @@ from bbot_tui.cli.common import (
     resolve_connection,
 )
 from bbot_tui.cli.options import RunRequest, build_run_request
-from bbot_tui.cli.printer import TextPrinter, summary
+from bbot_tui.cli.printer import TextPrinter, format_waterfall, summary
 from bbot_tui.cli.record import Recorder
 from bbot_tui.session.assistants import AssistantLookupError, resolve_assistant
 from bbot_tui.session.refusal import discard_thread, is_refusal
 from bbot_tui.session.run import RunSession, SessionUpdate
+from bbot_tui.session.timing import run_timing
 from bbot_tui.text import one_line, sanitize
 
 __all__ = ["detach_body", "join_command", "run_command"]
@@ -132,6 +133,7 @@ class _Follower:
         skip_texts: set[str],
         recorder: Recorder | None = None,
         detach: bool = False,
+        timing: bool = False,
     ) -> None:
         self.output = output
         self.conn = conn
@@ -140,6 +142,9 @@ class _Follower:
         self.assistant = assistant
         self.recorder = recorder
         self.detach = detach
+        self.timing = timing
+        """Print the run's waterfall at its end (text mode, ``--timing``)."""
+        self.baseline = baseline
         self.printer = (
             None
             if json_mode
@@ -231,6 +236,9 @@ class _Follower:
                 self.output.note(f"✗ run failed: {sanitize(outcome.error or 'error')}")
             elif outcome.status == "cancelled":
                 self.output.note("✗ the run was cancelled on the server")
+            if self.timing:
+                for line in format_waterfall(run_timing(session, exclude_ids=self.baseline)):
+                    self.output.note(line)
         if outcome.status == "interrupted":
             return EXIT_STOPPED
         return EXIT_OK if outcome.status == "success" else EXIT_ERROR
@@ -244,6 +252,7 @@ class _Follower:
             run_id=s.run_id,
             error=s.outcome.error if status == "error" else None,
             continue_command=command,
+            timing=run_timing(s, exclude_ids=self.baseline),
         )
 
     async def interrupted(self) -> int:
@@ -334,6 +343,7 @@ async def _start(
         baseline=baseline,
         skip_texts=req.input_texts,
         detach=False,
+        timing=bool(getattr(args, "timing", False)),
     )
     session.on_run = follower.announce
     if args.wait:
@@ -424,6 +434,7 @@ async def join_command(args: argparse.Namespace, output: Output) -> int:
             baseline=baseline,
             skip_texts=set(),
             detach=args.detach,
+            timing=bool(getattr(args, "timing", False)),
         )
         follower.announce(thread_id, run_id)
         last = args.last_event_id if args.last_event_id is not None else "-1"

@@ -90,6 +90,8 @@ class MessageAssembler:
             message.step = step
         if isinstance(raw.get("name"), str):
             message.name = raw["name"]
+        if isinstance(raw.get("usage_metadata"), dict):
+            message.usage = raw["usage_metadata"]
         if role == "ai":
             calls = raw.get("tool_calls")
             if isinstance(calls, list) and (calls or final):

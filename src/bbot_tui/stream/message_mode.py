@@ -25,7 +25,7 @@ from bbot_tui.stream.assembler import MessageAssembler
 from bbot_tui.stream.steps import NodeSteps
 from bbot_tui.stream.transcript import Message, ToolCall, Transcript, content_text, role_of
 
-__all__ = ["MessagesMode", "TupleMode", "count_token"]
+__all__ = ["MessagesMode", "TupleMode", "add_usage", "count_token"]
 
 _CHUNK_TYPES = frozenset(
     {"AIMessageChunk", "HumanMessageChunk", "ToolMessageChunk", "ChatMessageChunk"}
@@ -41,6 +41,19 @@ def count_token(transcript: Transcript, at: float) -> None:
         transcript.touch_meta()
     timing.last_token_at = at
     timing.tokens += 1
+
+
+def add_usage(total: dict[str, Any] | None, usage: dict[str, Any]) -> dict[str, Any]:
+    """Streamed chunks' ``usage_metadata`` add up (as LangChain adds message chunks)."""
+    if total is None:
+        return dict(usage)
+    merged = dict(total)
+    for key, value in usage.items():
+        if isinstance(value, int) and isinstance(merged.get(key), int):
+            merged[key] += value
+        else:
+            merged.setdefault(key, value)
+    return merged
 
 
 class TupleMode:
@@ -110,6 +123,9 @@ class TupleMode:
         chunks = chunk.get("tool_call_chunks")
         if chunks:
             self._tool_chunks(message, chunks)
+        usage = chunk.get("usage_metadata")
+        if usage and type(usage) is dict:
+            message.usage = add_usage(message.usage, usage)
         if chunk.get("chunk_position") == "last":
             message.streaming = False
             for call in message.tool_calls:

@@ -14,7 +14,8 @@ handlers share:
   their order; ``__interrupt__`` gives the pending interrupts), ``updates`` (``{node: delta}``;
   ``{"__interrupt__": []}`` is a breakpoint), ``metadata`` (the run id; a second one for the
   same run means it restarted and the in-flight preview is dropped), ``error``, ``tasks``,
-  ``checkpoints`` and ``custom``; ``debug`` and ``events`` only feed the event log.
+  ``checkpoints`` and ``custom``; ``debug`` and ``events`` only feed the event log (and
+  ``debug``, like ``tasks`` and ``updates``, the run's :class:`~bbot_tui.stream.timing.Stopwatch`).
 
 Besides events, the reducer reconciles the transcript with a thread's stored messages
 (:meth:`Reducer.reconcile`), which is how a run's preview becomes what the server saved. It
@@ -30,13 +31,14 @@ from bbot_tui.api.events import StreamEvent
 from bbot_tui.stream.assembler import MessageAssembler
 from bbot_tui.stream.message_mode import MessagesMode, TupleMode
 from bbot_tui.stream.steps import NodeSteps
+from bbot_tui.stream.timing import Stopwatch
 from bbot_tui.stream.transcript import Message, PendingInterrupt, Transcript, role_of
 
 __all__ = ["Reducer"]
 
 _MAX_CUSTOM = 1000
 _MAX_WARNINGS = 100
-_QUIET_MODES = frozenset({"events", "debug", "message"})
+_QUIET_MODES = frozenset({"events", "message"})
 """Modes with nothing for the transcript (the event log shows them); no warning."""
 
 
@@ -48,10 +50,12 @@ class Reducer:
 
     Attributes:
         transcript: the transcript being filled.
+        stopwatch: when the current run's nodes ran (see :mod:`bbot_tui.stream.timing`).
     """
 
     def __init__(self, transcript: Transcript | None = None) -> None:
         self.transcript = t = transcript if transcript is not None else Transcript()
+        self.stopwatch = Stopwatch()
         self._assembler = MessageAssembler(t)
         self._steps = NodeSteps(t)
         self._tuple = TupleMode(t, self._assembler, self._steps)
@@ -68,6 +72,7 @@ class Reducer:
             "tasks": self._on_tasks,
             "checkpoints": self._on_checkpoints,
             "custom": self._on_custom,
+            "debug": self.stopwatch.debug,
         }
 
     # --- runs --------------------------------------------------------------------------
@@ -75,6 +80,8 @@ class Reducer:
     def begin_run(self, now: float | None = None) -> None:
         """Start a new run on the same transcript (its messages stay)."""
         self.transcript.begin_run(now)
+        t = self.transcript
+        self.stopwatch.begin([m.key for m in t.messages], t.timing.started_at or 0.0)
         self._assembler.begin_run()
         self._messages.begin_run()
         self._steps.begin_run()
@@ -199,6 +206,7 @@ class Reducer:
 
     def _on_metadata(self, event: StreamEvent) -> None:
         t = self.transcript
+        self.stopwatch.opened(event.received_at)
         data = event.data if isinstance(event.data, dict) else {}
         run_id = data.get("run_id")
         if t.run_id is not None and run_id == t.run_id:
@@ -234,6 +242,7 @@ class Reducer:
         data = event.data
         if not isinstance(data, dict):
             return
+        self.stopwatch.update(event)
         for node, delta in data.items():
             if node == "__interrupt__":
                 self.add_interrupts(delta, event.ns)
@@ -270,6 +279,7 @@ class Reducer:
         data = event.data
         if not isinstance(data, dict) or not data.get("name"):
             return
+        self.stopwatch.task(event)
         name = str(data["name"])
         if "result" in data or "error" in data:
             self._steps.done(name, event.ns, event.received_at, data.get("error"))

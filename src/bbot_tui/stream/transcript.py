@@ -131,6 +131,8 @@ class Message:
         unsaved: True for a preview the thread state does not hold (the run was stopped before
             it saved it): kept on screen so the text read is not lost, until the next run or
             reopening the thread shows the state again.
+        usage: the message's ``usage_metadata`` (``input_tokens``, ``output_tokens``,
+            ``total_tokens``…), when the model reported it.
         version: bumped on every change.
     """
 
@@ -147,6 +149,7 @@ class Message:
     streaming: bool = False
     local: bool = False
     unsaved: bool = False
+    usage: dict[str, Any] | None = None
     version: int = 0
     _parts: list[str] = field(default_factory=list)
     _text: str | None = ""
