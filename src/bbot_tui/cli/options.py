@@ -26,8 +26,10 @@ from bbot_tui.text import one_line
 __all__ = [
     "RunRequest",
     "build_run_request",
+    "check_something_to_send",
     "format_validation_error",
     "parse_json_flag",
+    "resume_flag",
 ]
 
 _FLAGS: dict[str, str] = {
@@ -251,6 +253,40 @@ def _user_texts(value: Any) -> set[str]:
     return texts
 
 
+def resume_flag(args: argparse.Namespace) -> str | None:
+    """The resume flag given (``--resume``, ``--resume-text`` or ``--resume-id``), or None."""
+    if args.resume_id:
+        return "--resume-id"
+    if args.resume_text is not None:
+        return "--resume-text"
+    return "--resume" if args.resume is not None else None
+
+
+def check_something_to_send(args: argparse.Namespace, req: RunRequest) -> None:
+    """A run on a new thread (or stateless) needs an input, and has no interrupt to answer.
+
+    Without this, the server creates the thread and the run fails there (``EmptyInputError``),
+    leaving an empty thread behind. A run on ``--thread`` is checked against the thread's
+    state instead (:func:`bbot_tui.cli.runner.nothing_pending`).
+
+    Raises:
+        UsageError: no input, or a resume, for a run that is not on ``--thread``.
+    """
+    if args.thread:
+        return
+    flag = resume_flag(args)
+    if flag is not None:
+        raise UsageError(
+            f"{flag}: a new thread has no interrupt to answer; pass --thread ID of the thread "
+            "that waits (bbot-tui inbox lists them)"
+        )
+    if "input" not in req.fields and not req.has_command:
+        raise UsageError(
+            "nothing to send: pass --message TEXT or --input JSON (or --thread ID to go on "
+            "with a thread stopped at a breakpoint)"
+        )
+
+
 def build_run_request(args: argparse.Namespace) -> RunRequest:
     """Validate the ``run`` flags into a :class:`RunRequest`.
 
@@ -297,6 +333,10 @@ def build_run_request(args: argparse.Namespace) -> RunRequest:
         if value is not None:
             fields[name] = parse_json_flag(f"--{name}", value)
     modes = _names(args.stream_mode) or list(DEFAULT_STREAM_MODES)
+    if args.wait and "values" not in modes:
+        # the wait endpoint answers with the run's last ``values`` event: a stateless run
+        # asked for other modes only answers ``{}`` (on a thread the server reads the state)
+        modes = ["values"] if not args.stream_mode else [*modes, "values"]
     fields["stream_mode"] = modes
     if args.subgraphs:
         fields["stream_subgraphs"] = True

@@ -135,6 +135,9 @@ class TextPrinter:
         transcript: the transcript being filled.
         baseline_ids: ids of messages that were on the thread before the run (not printed).
         skip_texts: the user's own input texts (human messages with these are not printed).
+        show_errors: print the run's error blocks (``✗ …``); ``run`` and ``join`` pass False
+            and say why the run failed once, on stderr, where it is seen even when stdout
+            goes to a file.
     """
 
     def __init__(
@@ -144,9 +147,11 @@ class TextPrinter:
         *,
         baseline_ids: set[str] | None = None,
         skip_texts: set[str] | None = None,
+        show_errors: bool = True,
     ) -> None:
         self.output = output
         self.transcript = transcript
+        self.show_errors = show_errors
         self.baseline_ids = baseline_ids or set()
         self.skip_texts = set(skip_texts or ())
         self._printed: dict[str, _Printed] = {}
@@ -260,6 +265,8 @@ class TextPrinter:
             self._line_for(message, _indent(text, mark))
         elif message.role == "error":
             state.done = True
+            if not self.show_errors:
+                return
             self._line_for(message, _indent(sanitize(message.text), "✗ "))
 
     def _emit_ai(self, message: Message, state: _Printed, final: bool) -> None:

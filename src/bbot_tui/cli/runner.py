@@ -33,7 +33,12 @@ from bbot_tui.cli.common import (
     make_client,
     resolve_connection,
 )
-from bbot_tui.cli.options import RunRequest, build_run_request
+from bbot_tui.cli.options import (
+    RunRequest,
+    build_run_request,
+    check_something_to_send,
+    resume_flag,
+)
 from bbot_tui.cli.printer import TextPrinter, format_waterfall, summary
 from bbot_tui.cli.record import Recorder
 from bbot_tui.session.assistants import AssistantLookupError, resolve_assistant
@@ -97,6 +102,36 @@ async def check_breakpoints(client: AgentClient, assistant: Assistant, req: RunR
             raise UsageError(f"{flag}: unknown node {bad}; the graph's nodes are: {listed}")
 
 
+async def nothing_pending(
+    client: AgentClient, conn: Connection, args: argparse.Namespace, req: RunRequest
+) -> str | None:
+    """Why a resume, or a run with no input, would do nothing on ``--thread``; None if not.
+
+    A resume with no interrupt pending, or a run with no input on a thread with no next node,
+    is accepted by the server and ends at once with nothing done: say so before sending.
+
+    Returns:
+        The sentence to print (exit 1), or None: the run goes on.
+    """
+    flag = resume_flag(args)
+    continuing = "input" not in req.fields and not req.has_command and not args.checkpoint_id
+    if flag is None and not continuing:
+        return None
+    try:
+        state = await client.threads.get_state(args.thread)
+    except (errors.NotFound, errors.Unprocessable):
+        return None  # the run's own request gets the server's answer
+    if state.next or state.interrupts or any(task.interrupts for task in state.tasks):
+        return None
+    why = "no interrupt waits for an answer" if flag else "it has nothing to continue"
+    where = ["--thread", args.thread, "--assistant", args.assistant]
+    send = _cmd("bbot-tui", "run", *_conn_flags(conn), *where, "--message", "TEXT")
+    return (
+        f"bbot-tui: nothing is pending on thread {args.thread}: {why}; "
+        f"to send a new message: {send}"
+    )
+
+
 async def baseline_ids(client: AgentClient, thread_id: str, run_id: str | None = None) -> set[str]:
     """Ids of the messages the thread had before the run (or now, without a run id)."""
     with contextlib.suppress(errors.NotFound, errors.Unprocessable):
@@ -149,7 +184,11 @@ class _Follower:
             None
             if json_mode
             else TextPrinter(
-                output, session.transcript, baseline_ids=baseline, skip_texts=skip_texts
+                output,
+                session.transcript,
+                baseline_ids=baseline,
+                skip_texts=skip_texts,
+                show_errors=False,  # finish() says why the run failed, once
             )
         )
         self._announced = False
@@ -306,7 +345,13 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
         )
         req = req.for_assistant(assistant.assistant_id, assistant.entity_id)
         await check_breakpoints(client, assistant, req)
+        check_something_to_send(args, req)
         session = RunSession(client)
+        if args.thread:
+            nothing = await nothing_pending(client, conn, args, req)
+            if nothing is not None:
+                output.note(nothing)
+                return EXIT_ERROR
         if req.stateless or args.thread:
             baseline = await baseline_ids(client, args.thread) if args.thread else set()
             return await _start(args, output, conn, session, req, args.thread, baseline)
