@@ -230,7 +230,6 @@ def sse_response(
     return script
 
 
-
 # --- scripted hostile answers (docs/PROTOCOL.md, "Hostile cases") ---------------------------
 
 
