@@ -19,12 +19,13 @@ import pytest
 
 from bbot_tui.api import errors
 from bbot_tui.api.events import StreamEvent
-from bbot_tui.api.models import Run, ThreadState
+from bbot_tui.api.models import Run, RunCreate, ThreadState
 from bbot_tui.session.core import RunOutcome, SessionUpdate
 from bbot_tui.session.finder import RunFinder
 from bbot_tui.session.reader import StreamReader, is_phantom
-from bbot_tui.session.reconciler import Reconciler, end_notice
+from bbot_tui.session.reconciler import Reconciler, at_rest, end_notice
 from bbot_tui.session.rejoiner import Rejoiner
+from bbot_tui.session.starter import ThreadStarter
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
 
@@ -74,11 +75,21 @@ def _ctx(response: FakeResponse) -> contextlib.AbstractAsyncContextManager[FakeR
 class FakeClient:
     """Scripted answers: each call takes the next one (the last one repeats)."""
 
-    runs: list[Any] = field(default_factory=list)
+    run_lists: list[Any] = field(default_factory=list)
     statuses: list[Any] = field(default_factory=list)
     joins: list[FakeResponse] = field(default_factory=list)
     states: list[Any] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+
+    @property
+    def runs(self) -> FakeClient:
+        """``client.runs``: the same fake (its method names do not clash)."""
+        return self
+
+    @property
+    def threads(self) -> FakeClient:
+        """``client.threads``: the same fake."""
+        return self
 
     @staticmethod
     def _next(script: list[Any]) -> Any:
@@ -87,12 +98,12 @@ class FakeClient:
             raise answer
         return answer
 
-    async def list_runs(self, thread_id: str, *, limit: int = 10) -> list[Run]:
-        self.calls.append("list_runs")
-        return list(self._next(self.runs))
+    async def list(self, thread_id: str, *, limit: int = 10) -> list[Run]:
+        self.calls.append("list")
+        return list(self._next(self.run_lists))
 
-    async def get_run(self, thread_id: str, run_id: str) -> Run:
-        self.calls.append("get_run")
+    async def get(self, thread_id: str, run_id: str) -> Run:
+        self.calls.append("get")
         return _run(self._next(self.statuses))
 
     def join_stream(
@@ -116,19 +127,19 @@ async def _collect(updates: AsyncIterator[SessionUpdate]) -> list[SessionUpdate]
 async def test_the_finder_finds_the_run_by_request_id() -> None:
     mine = _run("running", metadata={"client_request_id": "req-1"})
     other = Run.model_validate({"run_id": "r-0", "status": "success", "metadata": {}})
-    client = FakeClient(runs=[errors.TransportError("reset"), [other], [other, mine]])
+    client = FakeClient(run_lists=[errors.TransportError("reset"), [other], [other, mine]])
     finder = RunFinder(client, delays=(0.0, 0.0, 0.0))  # type: ignore[arg-type]
     found = await finder.find(THREAD, {"client_request_id": "req-1"})
     assert found is not None and found.run_id == RUN
-    assert client.calls == ["list_runs"] * 3
+    assert client.calls == ["list"] * 3
 
 
 async def test_the_finder_gives_up_quietly() -> None:
-    client = FakeClient(runs=[[]])
+    client = FakeClient(run_lists=[[]])
     finder = RunFinder(client, delays=(0.0, 0.0))  # type: ignore[arg-type]
     assert await finder.find(THREAD, {"client_request_id": "req-1"}) is None
     assert await finder.find(THREAD, {}) is None  # no request id: nothing to look for
-    assert client.calls == ["list_runs"] * 2
+    assert client.calls == ["list"] * 2
 
 
 # --- StreamReader ---------------------------------------------------------------------------
@@ -251,7 +262,7 @@ async def test_a_finished_run_is_drained_once() -> None:
     client = FakeClient(statuses=["success"], joins=[FakeResponse([[_custom(0), _custom(1)]])])
     tail = _rejoiner(client, dedup)
     await _collect(tail.follow())
-    assert client.calls == ["get_run", "join 999-0", "get_run"]
+    assert client.calls == ["get", "join 999-0", "get"]
     assert tail.run_status == "success" and dedup.dropped == 1
     assert [data for _, data in tail._reducer.transcript.custom] == [{"i": 1}]
 
@@ -264,7 +275,7 @@ async def test_a_running_run_is_rejoined_until_it_ends() -> None:
     dedup = Deduplicator()
     dedup.new_connection(rejoin=False)
     updates = await _collect(_rejoiner(client, dedup).follow())
-    assert client.calls == ["get_run", "join -1", "get_run", "join 999-0", "get_run"]
+    assert client.calls == ["get", "join -1", "get", "join 999-0", "get"]
     assert "rejoining the stream (#1)…" in [u.notice for u in updates]
 
 
@@ -272,14 +283,14 @@ async def test_a_rolled_back_run_is_not_rejoined() -> None:
     client = FakeClient(statuses=[errors.NotFound(404, "gone")])
     tail = _rejoiner(client, Deduplicator())
     await _collect(tail.follow())
-    assert client.calls == ["get_run"] and tail.run_status == "rolled_back"
+    assert client.calls == ["get"] and tail.run_status == "rolled_back"
 
 
 async def test_without_a_preview_the_run_is_only_waited_for() -> None:
     client = FakeClient(statuses=["running", "success"])
     tail = _rejoiner(client, Deduplicator(), preview=False)
     updates = await _collect(tail.follow())
-    assert client.calls == ["get_run", "get_run"] and tail.run_status == "success"
+    assert client.calls == ["get", "get"] and tail.run_status == "success"
     assert [u.phase for u in updates] == ["waiting"]
 
 
@@ -347,3 +358,134 @@ def test_end_notice_says_why_a_run_stopped() -> None:
     assert end_notice("cancelled", "rolled_back", None) is not None
     assert end_notice("cancelled", "interrupted", "interrupt") == "the run was cancelled"
     assert "stopped on the server" in (end_notice("cancelled", "interrupted", None) or "")
+
+
+# --- judging the end of a run from the state ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "stop", "whole"),
+    [
+        ({"metadata": {"run_id": RUN}}, None, True),
+        ({"metadata": {"run_id": "another"}}, None, False),  # not this run's state (yet)
+        ({}, None, False),
+        ({"metadata": {"run_id": RUN}, "next": ["talk"]}, None, False),  # mid-way
+        ({"metadata": {"run_id": RUN}, "next": ["talk"]}, "breakpoint", True),
+        ({"metadata": {"run_id": RUN}, "interrupts": [{"id": "i"}]}, "question", True),
+        ({"metadata": {"run_id": RUN}, "interrupts": [{"id": "i"}]}, None, False),
+        (
+            {"metadata": {"run_id": RUN}, "next": ["b"], "tasks": [{"name": "b", "error": "E"}]},
+            "error",
+            True,
+        ),
+        (
+            {"metadata": {"run_id": RUN}, "next": ["b"], "tasks": [{"name": "b", "error": "E"}]},
+            None,
+            False,  # it failed and the stream never said so
+        ),
+    ],
+)
+def test_at_rest_reads_whether_the_run_is_over(
+    state: dict[str, Any], stop: str | None, whole: bool
+) -> None:
+    assert at_rest(_state([], **state), RUN, stop) is whole
+
+
+def _streamed_run(reducer: Reducer) -> None:
+    """A transcript with an older message, this run's input and its streamed answer."""
+    reducer.load_messages([{"type": "ai", "id": "old", "content": "before"}])
+    reducer.begin_run(0.0)
+    reducer.transcript.add_user_message("hi", "h1")
+    chunk = {"type": "AIMessageChunk", "id": "a1", "content": "all of it"}
+    reducer.apply(StreamEvent.from_sse("messages", json.dumps([chunk, {}]), None, 0.0))
+
+
+OLD = {"type": "ai", "id": "old", "content": "before"}
+HI = {"type": "human", "id": "h1", "content": "hi"}
+ANSWER = {"type": "ai", "id": "a1", "content": "all of it"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "gaps"),
+    [
+        ([OLD, HI, ANSWER], 0),
+        ([HI, ANSWER], 0),  # a fresh transcript that never showed the older messages
+        ([OLD, HI, {**ANSWER, "content": "all of it, and more"}], 1),  # the tail was lost
+        ([OLD, HI, ANSWER, {"type": "tool", "id": "t9", "content": "late"}], 1),
+        ([{"type": "ai", "id": "older", "content": "unseen"}, OLD, HI, ANSWER], 0),
+    ],
+)
+def test_stream_gaps_counts_what_the_stream_missed(stored: list[Any], gaps: int) -> None:
+    reducer = Reducer()
+    _streamed_run(reducer)
+    before = [(m.key, m.text) for m in reducer.transcript.messages]
+    assert reducer.stream_gaps(stored) == gaps
+    assert [(m.key, m.text) for m in reducer.transcript.messages] == before  # read-only
+
+
+def test_shows_run_whole_needs_both_rest_and_no_gap() -> None:
+    reducer, reconciler = _reconciler(FakeClient())
+    _streamed_run(reducer)
+    meta = {"metadata": {"run_id": RUN}}
+    assert reconciler.shows_run_whole(_state([OLD, HI, ANSWER], **meta), RUN)
+    assert not reconciler.shows_run_whole(_state([OLD, HI, ANSWER]), RUN)
+    assert not reconciler.shows_run_whole(
+        _state([OLD, HI, {**ANSWER, "content": "x"}], **meta), RUN
+    )
+
+
+# --- ThreadStarter -----------------------------------------------------------------------------
+
+
+@dataclass
+class FakeThreads:
+    """``client.threads`` for the starter: records creations and deletions."""
+
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    async def create(self, **kwargs: Any) -> None:
+        self.calls.append(("create", kwargs))
+
+    async def delete(self, thread_id: str) -> None:
+        self.calls.append(("delete", thread_id))
+
+
+@dataclass
+class StarterClient:
+    threads: FakeThreads = field(default_factory=FakeThreads)
+
+    def __hash__(self) -> int:  # kept in a WeakSet, like the real client
+        return id(self)
+
+
+def _first_run() -> RunCreate:
+    return RunCreate.model_validate(
+        {"assistant_id": "a", "input": None, "metadata": {"client_request_id": "r"}}
+    )
+
+
+async def test_the_first_run_asks_for_the_thread() -> None:
+    client = StarterClient()
+    starter = ThreadStarter(client, THREAD, {"title": "T", "client_request_id": "no"})  # type: ignore[arg-type]
+    assert starter.with_run
+    body = starter.body(_first_run()).to_body()
+    assert body["if_not_exists"] == "create"
+    assert body["metadata"] == {"title": "T", "client_request_id": "r"}  # the run's own wins
+    assert "if_not_exists" not in starter.plain(_first_run()).to_body()
+
+
+async def test_a_refusal_makes_the_thread_first_from_then_on() -> None:
+    client = StarterClient()
+    starter = ThreadStarter(client, THREAD, {"title": "T"})  # type: ignore[arg-type]
+    starter.body(_first_run())
+    assert not starter.refused(errors.ServerError(500, "x"))  # not a refusal of the flag
+    assert starter.refused(errors.NotFound(404, "Thread or assistant not found."))
+    await starter.create()
+    assert client.threads.calls == [
+        ("create", {"thread_id": THREAD, "metadata": {"title": "T"}, "if_exists": "do_nothing"})
+    ]
+    assert not ThreadStarter(client, "t-2", {}).with_run  # type: ignore[arg-type]
+    # refused again on the thread made for it: the refusal was about something else
+    await starter.take_back()
+    assert client.threads.calls[-1] == ("delete", THREAD)
+    assert ThreadStarter(client, "t-3", {}).with_run  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ __all__ = [
     "ACTIVE",
     "MAX_POSTS",
     "RETRYABLE",
+    "Phase",
     "RunOutcome",
     "SessionUpdate",
     "Status",
@@ -32,6 +33,23 @@ __all__ = [
 
 Status = Literal["success", "interrupted", "error", "cancelled"]
 
+Phase = Literal[
+    "posting",
+    "finding",
+    "joining",
+    "streaming",
+    "waiting",
+    "checking",
+    "rejoining",
+    "reconciling",
+    "done",
+    "replaying",
+]
+"""Where a run's connection is. From ``reconciling`` on, the run's stream is over and its
+preview complete: the caller may start the next run at once (the session only reads the
+thread state then, and a new run supersedes that reading). ``replaying`` is a script step
+played from a tape instead of the server (:mod:`bbot_tui.session.script_runner`)."""
+
 
 @dataclass(slots=True)
 class SessionUpdate:
@@ -40,12 +58,12 @@ class SessionUpdate:
     Attributes:
         events: the events applied to the transcript since the last update.
         notice: a sentence for the status bar (rejoining, waiting…), or None.
-        phase: the connection state (posting, streaming, rejoining, checking, done).
+        phase: the connection state (see :data:`Phase`).
     """
 
     events: list[StreamEvent]
     notice: str | None = None
-    phase: str = "streaming"
+    phase: Phase = "streaming"
 
 
 @dataclass(slots=True)

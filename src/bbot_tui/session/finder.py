@@ -55,7 +55,7 @@ class RunFinder:
         for delay in self._delays:
             await asyncio.sleep(delay)
             try:
-                runs = await self._client.list_runs(thread_id, limit=self._limit)
+                runs = await self._client.runs.list(thread_id, limit=self._limit)
             except errors.ApiError:
                 continue
             for run in runs:

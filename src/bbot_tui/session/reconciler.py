@@ -22,10 +22,38 @@ from bbot_tui.session.core import RETRYABLE, retry_delay
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.transcript import PendingInterrupt
 
-__all__ = ["Reconciler", "end_notice"]
+__all__ = ["STOPPED", "Reconciler", "at_rest", "end_notice"]
 
 STOPPED = ("interrupted", "rolled_back")
 """Run statuses of a run stopped before its end: cancelled, or deleted with a rollback."""
+
+
+def at_rest(state: ThreadState, run_id: str, stop: str | None) -> bool:
+    """Whether a thread state read after a run's stream ended shows that run over, whole.
+
+    A stream that closed is not proof that its run ended (``docs/PROTOCOL.md``, "Resumable
+    runs, rejoin and seams"); the state read to reconcile is the cheapest witness. It shows the
+    run over when it is this run's (its checkpoint's ``metadata.run_id``) and at rest: the
+    graph finished (no ``next``), or it stopped where the stream said it would (a question, a
+    breakpoint, an error event). Anything else (another run's state, a run mid-way, a failure
+    or a question the stream never showed) is evidence that the stream lost its tail.
+
+    Args:
+        state: the thread state.
+        run_id: the run whose stream ended.
+        stop: what the stream itself said about the stop (the transcript's ``stop``).
+    """
+    if (state.metadata or {}).get("run_id") != run_id:
+        return False
+    if stop == "error":
+        return True  # the error event ended the run (its failed task stays in ``next``)
+    if any(task.error for task in state.tasks):
+        return False  # it failed, and the stream never said so
+    if state.interrupts:
+        return stop == "question"
+    if state.next:
+        return stop == "breakpoint"
+    return True
 
 
 def end_notice(stop: str | None, run_status: str | None, cancel: str | None) -> str | None:
@@ -104,7 +132,7 @@ class Reconciler:
         Raises:
             ApiError: the state could not be read.
         """
-        state = await self._client.get_state(thread_id, subgraphs=True)
+        state = await self._client.threads.get_state(thread_id, subgraphs=True)
         self.apply(state, run_status=run_status, cancel=cancel)
         return state
 
@@ -112,6 +140,13 @@ class Reconciler:
         """Make the transcript equal a state already read (see :meth:`reconcile`)."""
         self._reducer.reconcile(state.messages, keep_unsaved=run_status == "interrupted")
         self.classify(state, run_status=run_status, cancel=cancel)
+
+    def shows_run_whole(self, state: ThreadState, run_id: str) -> bool:
+        """Whether ``state``, read after a run's stream ended by itself, shows that the stream
+        was whole: the run is over (:func:`at_rest`) and every message of it streamed as
+        stored (:meth:`~bbot_tui.stream.reducer.Reducer.stream_gaps`). Changes nothing."""
+        t = self._reducer.transcript
+        return at_rest(state, run_id, t.stop) and self._reducer.stream_gaps(state.messages) == 0
 
     def show(self, state: ThreadState) -> None:
         """Show a thread opened at rest: its stored messages, pending interrupts and stop."""

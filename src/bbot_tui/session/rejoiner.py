@@ -98,7 +98,7 @@ class Rejoiner:
         drained = False
         while self._reducer.transcript.stop != "error":
             try:
-                run = await self._client.get_run(thread_id, run_id)
+                run = await self._client.runs.get(thread_id, run_id)
                 self.run_status = run.status
             except errors.NotFound:
                 self.run_status = "rolled_back"
@@ -127,7 +127,7 @@ class Rejoiner:
                 )
             self._outcome.rejoins += 1
             cursor = dedup.new_connection(rejoin=self._resumable)
-            ctx = self._client.join_stream(thread_id, run_id, last_event_id=cursor)
+            ctx = self._client.runs.join_stream(thread_id, run_id, last_event_id=cursor)
             if not drained:
                 yield SessionUpdate(
                     [], f"rejoining the stream (#{self._outcome.rejoins})…", "rejoining"

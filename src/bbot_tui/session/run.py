@@ -52,6 +52,7 @@ from bbot_tui.session.finder import REQUEST_ID, RunFinder
 from bbot_tui.session.reader import StreamReader
 from bbot_tui.session.reconciler import Reconciler, end_notice
 from bbot_tui.session.rejoiner import Rejoiner, preview_stopped
+from bbot_tui.session.starter import ThreadStarter
 from bbot_tui.stream.inputs import with_input_message_id
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
@@ -157,6 +158,10 @@ class RunSession:
         self.run_id: str | None = None
         self._cancel: CancelAction | None = None
         """The cancel this client requested for the current run, if any."""
+        self._polled = False
+        """Whether the watchdog asked for the current run's status (its stream went quiet)."""
+        self._generation = 0
+        """Counts runs started: a run's late reconcile must not touch a newer run's view."""
         self._reader = StreamReader(self._poll_run, watchdog=watchdog, stall_limit=stall_limit)
         self._finder = RunFinder(client)
         self._reconciler = Reconciler(client, self.reducer)
@@ -175,7 +180,7 @@ class RunSession:
 
     async def load_thread(self, thread_id: str) -> ThreadState:
         """Show a thread's stored messages and pending interrupts."""
-        state = await self.client.get_state(thread_id)
+        state = await self.client.threads.get_state(thread_id)
         self.thread_id = thread_id
         self._reconciler.show(state)
         return state
@@ -188,18 +193,34 @@ class RunSession:
         *,
         thread_id: str | None,
         user_text: str | None = None,
+        new_thread: dict[str, Any] | None = None,
     ) -> AsyncIterator[SessionUpdate]:
         """Stream a run on ``thread_id`` (or stateless when None).
 
         Runs on a thread are made resumable (``stream_resumable``, ``on_disconnect=continue``)
         unless the caller set those, and tagged with ``metadata.client_request_id`` so a POST
         that fails before its answer is looked up instead of sent twice.
+
+        The updates end with ``done``; from ``reconciling`` on, the run's stream is over and
+        the caller may start the next run (see :data:`~bbot_tui.session.core.Phase`).
+
+        Args:
+            body: the run.
+            thread_id: the thread (an id the caller chose, with ``new_thread``).
+            user_text: the user's message in the input, shown at once with the id it is sent
+                with.
+            new_thread: the metadata of a thread to create for this run under ``thread_id``
+                (a new conversation); the run itself creates it where the server can, so
+                the first token costs one request (see :mod:`bbot_tui.session.starter`).
         """
         body = session_body(body, thread_id=thread_id)
         if user_text:
             body, message_id = with_input_message_id(body, user_text)
             self.transcript.add_user_message(user_text, message_id)
-        return self._run(body, thread_id)
+        starter = None
+        if new_thread is not None and thread_id is not None:
+            starter = ThreadStarter(self.client, thread_id, new_thread)
+        return self._run(body, thread_id, starter)
 
     def join(
         self, thread_id: str, run_id: str, *, last_event_id: str | None = "-1"
@@ -219,7 +240,7 @@ class RunSession:
             body, message_id = with_input_message_id(body, user_text)
             self.transcript.add_user_message(user_text, message_id)
         self.reducer.begin_run()
-        result = await self.client.wait_run(thread_id, body)
+        result = await self.client.runs.wait(thread_id, body)
         self.thread_id = result.thread_id or thread_id
         self.run_id = result.run_id
         t = self.transcript
@@ -244,31 +265,52 @@ class RunSession:
         if not (self.thread_id and self.run_id):
             return False
         self._cancel = action
-        return await self.client.cancel_run(self.thread_id, self.run_id, action=action)
+        return await self.client.runs.cancel(self.thread_id, self.run_id, action=action)
 
     # --- the state machine ------------------------------------------------------------
 
     async def _run(
-        self, body: RunCreate | RunCreateStateless, thread_id: str | None
+        self,
+        body: RunCreate | RunCreateStateless,
+        thread_id: str | None,
+        starter: ThreadStarter | None,
     ) -> AsyncIterator[SessionUpdate]:
         self._start(RunOutcome(thread_id=thread_id))
         self.thread_id, self.run_id = thread_id, None
         dedup = Deduplicator()
         resumable = bool(getattr(body, "stream_resumable", False)) and thread_id is not None
         preview = True
+        clean = False
         yield SessionUpdate([], "starting the run…", "posting")
+        if starter is not None and isinstance(body, RunCreate):
+            if starter.with_run:
+                body = starter.body(body)
+            else:
+                await starter.create()
         posts = 0
         while True:
             posts += 1
             stream_ctx = (
-                self.client.stream_run(thread_id, body)
+                self.client.runs.stream(thread_id, body)
                 if thread_id is not None and isinstance(body, RunCreate)
-                else self.client.stream_stateless(body)  # type: ignore[arg-type]
+                else self.client.runs.stream_stateless(body)  # type: ignore[arg-type]
             )
             try:
                 async for update in self._read(stream_ctx, dedup):
                     yield update
+                clean = not self._polled
                 break
+            except (errors.NotFound, errors.Unprocessable) as exc:
+                if starter is None or self.run_id is not None or not isinstance(body, RunCreate):
+                    raise
+                if not starter.refused(exc):
+                    await starter.take_back()  # refused on the thread made for it
+                    raise
+                # this server does not create threads with runs: the thread first, then again
+                yield SessionUpdate([], "creating the thread…", "posting")
+                await starter.create()
+                body = starter.plain(body)
+                posts -= 1
             except errors.StreamTooLarge as exc:
                 if thread_id is None or self.run_id is None:
                     raise
@@ -310,8 +352,12 @@ class RunSession:
                     "posting",
                 )
                 await asyncio.sleep(backoff(posts))
+            except errors.HttpError:
+                if starter is not None and self.run_id is None:
+                    await starter.take_back()  # a refused run leaves no thread behind
+                raise
         if self.run_id is not None and thread_id is not None:
-            async for update in self._settle(thread_id, dedup, resumable, preview):
+            async for update in self._settle(thread_id, dedup, resumable, preview, clean):
                 yield update
         else:
             self.reducer.end_run(time.monotonic())
@@ -326,17 +372,19 @@ class RunSession:
         dedup = Deduplicator()
         dedup.last_id = None if last_event_id in (None, "-1") else last_event_id
         preview = True
+        clean = False
         yield SessionUpdate([], "joining the run…", "joining")
-        ctx = self.client.join_stream(thread_id, run_id, last_event_id=last_event_id)
+        ctx = self.client.runs.join_stream(thread_id, run_id, last_event_id=last_event_id)
         try:
             async for update in self._read(ctx, dedup):
                 yield update
+            clean = not self._polled
         except errors.StreamTooLarge as exc:
             preview_stopped(self.reducer, exc)
             preview = False
         except RETRYABLE:
             pass  # the rejoiner rejoins
-        async for update in self._settle(thread_id, dedup, True, preview):
+        async for update in self._settle(thread_id, dedup, True, preview, clean):
             yield update
 
     def _read(
@@ -354,16 +402,49 @@ class RunSession:
         )
 
     async def _settle(
-        self, thread_id: str, dedup: Deduplicator, resumable: bool, preview: bool
+        self, thread_id: str, dedup: Deduplicator, resumable: bool, preview: bool, clean: bool
     ) -> AsyncIterator[SessionUpdate]:
-        """Follow the run to its end, reconcile with the thread state, and finish."""
-        assert self.run_id is not None
+        """Make sure the run is over, reconcile with the thread state, and finish.
+
+        A stream that ended cleanly (its own end, not a failure or the watchdog) is checked
+        with the one request reconciling needs anyway: the thread state, read behind the
+        ``reconciling`` update (the caller may go on from there). Only when that state shows
+        a lost tail (:meth:`~bbot_tui.session.reconciler.Reconciler.shows_run_whole`) is the
+        run followed the long way: its status, rejoins and a drain
+        (:class:`~bbot_tui.session.rejoiner.Rejoiner`), then the state again.
+        """
+        run_id = self.run_id
+        assert run_id is not None
+        if clean and preview and self._cancel is None:
+            generation = self._generation
+            self._end(dedup)
+            if self.on_run:
+                self.on_run(thread_id, None)
+            yield SessionUpdate([], None, "reconciling")
+            try:
+                state = await self.client.threads.get_state(thread_id, subgraphs=True)
+            except errors.ApiError:
+                state = None  # read again below, with retries
+            if generation != self._generation:
+                return  # a newer run owns the transcript; its own end reconciles it
+            if (
+                state is not None
+                and self._cancel is None
+                and self._reconciler.shows_run_whole(state, run_id)
+            ):
+                self._reconciler.apply(state, run_status=None, cancel=None)
+                self._finish()
+                yield SessionUpdate([], None, "done")
+                return
+            # a lost tail: follow the run the long way (it may still be going)
+            if self.on_run:
+                self.on_run(thread_id, run_id)
         tail = Rejoiner(
             self.client,
             self._reader,
             self.reducer,
             thread_id=thread_id,
-            run_id=self.run_id,
+            run_id=run_id,
             dedup=dedup,
             outcome=self.outcome,
             resumable=resumable,
@@ -376,13 +457,17 @@ class RunSession:
         await self._reconciler.settle(
             thread_id, run_status=tail.run_status, cancel=self._cancel, deadline=tail.deadline
         )
-        self.reducer.end_run(time.monotonic())
-        self.outcome.duplicates_dropped = dedup.dropped
-        self._finish()
+        self._end(dedup)
         if self.on_run:
             self.on_run(thread_id, None)
         notice = end_notice(self.transcript.stop, tail.run_status, self._cancel)
         yield SessionUpdate([], notice, "done")
+
+    def _end(self, dedup: Deduplicator) -> None:
+        """The run's stream is over: previews stop streaming, the outcome is set."""
+        self.reducer.end_run(time.monotonic())
+        self.outcome.duplicates_dropped = dedup.dropped
+        self._finish()
 
     # --- the current run ----------------------------------------------------------------
 
@@ -390,6 +475,8 @@ class RunSession:
         self.reducer.begin_run()
         self.outcome = outcome
         self._cancel = None
+        self._polled = False
+        self._generation += 1
 
     def _opened(self, response: StreamResponse) -> None:
         if response.run_id and self.run_id is None:
@@ -409,11 +496,12 @@ class RunSession:
 
     async def _poll_run(self) -> tuple[str | None, str]:
         """The watchdog's question after a quiet spell: the run's status and a notice."""
+        self._polled = True
         quiet = f"no event for {self._reader.watchdog:.0f} s"
         if not (self.thread_id and self.run_id):
             return None, f"{quiet}; still waiting…"
         try:
-            run = await self.client.get_run(self.thread_id, self.run_id)
+            run = await self.client.runs.get(self.thread_id, self.run_id)
         except errors.NotFound:
             return "rolled_back", f"{quiet}; the run no longer exists"
         except errors.ApiError as exc:

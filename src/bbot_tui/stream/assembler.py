@@ -108,6 +108,19 @@ class MessageAssembler:
         t.touch(message)
         return message
 
+    def match(self, raw: dict[str, Any], exclude: set[int] | None = None) -> Message | None:
+        """The block :meth:`upsert` would merge ``raw`` into, without changing anything.
+
+        Args:
+            raw: a serialised message.
+            exclude: ``id()`` of blocks already matched.
+
+        Returns:
+            The block, or None when ``upsert`` would create one (or ``raw`` is a removal).
+        """
+        role = role_of(raw)
+        return None if role == "remove" else self._find(raw, role, exclude)
+
     def _find(self, raw: dict[str, Any], role: str, exclude: set[int] | None) -> Message | None:
         t = self._transcript
         message_id = raw.get("id")

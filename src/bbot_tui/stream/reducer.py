@@ -32,7 +32,13 @@ from bbot_tui.stream.assembler import MessageAssembler
 from bbot_tui.stream.message_mode import MessagesMode, TupleMode
 from bbot_tui.stream.steps import NodeSteps
 from bbot_tui.stream.timing import Stopwatch
-from bbot_tui.stream.transcript import Message, PendingInterrupt, Transcript, role_of
+from bbot_tui.stream.transcript import (
+    Message,
+    PendingInterrupt,
+    Transcript,
+    content_text,
+    role_of,
+)
 
 __all__ = ["Reducer"]
 
@@ -201,6 +207,36 @@ class Reducer:
             else:
                 t.remove(message)
         t.reorder(order)
+
+    def stream_gaps(self, messages: list[dict[str, Any]]) -> int:
+        """How many of this run's stored messages its stream showed wrong, or not at all.
+
+        Read-only: the count :meth:`reconcile` would correct. A block of this run whose text
+        the state differs from counts, and so does a stored message no block matches that
+        comes after this run's first block (older messages a fresh transcript never showed
+        come before it). Zero means the stream showed the run whole; the session reads more
+        as a sign that the stream lost events (see ``docs/PROTOCOL.md``, "Resumable runs,
+        rejoin and seams").
+
+        Args:
+            messages: the thread state's ``messages``.
+        """
+        assembler = self._assembler
+        gaps = 0
+        in_run = False
+        seen: set[int] = set()
+        for raw in messages:
+            if not isinstance(raw, dict):
+                continue
+            message = assembler.match(raw, seen)
+            if message is None:
+                gaps += in_run and role_of(raw) != "remove"
+                continue
+            seen.add(id(message))
+            if assembler.from_this_run(message):
+                in_run = True
+                gaps += message.text != content_text(raw.get("content"))
+        return gaps
 
     # --- the state modes ---------------------------------------------------------------------
 
