@@ -97,6 +97,8 @@ class AgentClient:
         allow_insecure: allow sending a key over plain http to a non-loopback host.
         max_line: the longest SSE line accepted (bytes); a longer one aborts the stream.
         max_event: the largest SSE event accepted (bytes of data).
+        trust_env: use the environment's proxy and CA certificates (see
+            :class:`~bbot_tui.api.transport.HttpTransport`).
 
     Attributes:
         http: the transport the sub-clients share (requests and streams to any path).
@@ -120,6 +122,7 @@ class AgentClient:
         allow_insecure: bool = False,
         max_line: int = DEFAULT_MAX_LINE,
         max_event: int = DEFAULT_MAX_EVENT,
+        trust_env: bool = True,
     ) -> None:
         self.http = HttpTransport(
             base_url,
@@ -131,6 +134,7 @@ class AgentClient:
             allow_insecure=allow_insecure,
             max_line=max_line,
             max_event=max_event,
+            trust_env=trust_env,
         )
         self.assistants = AssistantsClient(self.http)
         self.threads = ThreadsClient(self.http)

@@ -64,12 +64,14 @@ async def discover(
     allow_insecure: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     limit: int = 10,
+    trust_env: bool = True,
 ) -> Discovery:
     """Find the base path and assistants name that answer, with a first page of assistants.
 
     Args:
         base_url: the URL as the user gave it (normalized by :class:`AgentClient`).
-        api_key, extra_headers, timeout, allow_insecure, transport: as for AgentClient.
+        api_key, extra_headers, timeout, allow_insecure, transport, trust_env: as for
+            AgentClient.
         limit: the size of the first page of assistants.
 
     Returns:
@@ -90,6 +92,7 @@ async def discover(
             timeout=timeout,
             transport=transport,
             allow_insecure=allow_insecure,
+            trust_env=trust_env,
         ) as client:
             try:
                 page = await client.assistants.discover(limit=limit)

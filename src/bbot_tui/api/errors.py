@@ -9,7 +9,7 @@ status, the server's ``detail`` and the exception's class name only).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "ApiError",
@@ -19,6 +19,7 @@ __all__ = [
     "Conflict",
     "ConnectFailed",
     "ConnectionDropped",
+    "FailureKind",
     "GraphError",
     "HttpError",
     "NotFound",
@@ -149,22 +150,44 @@ _STATUS_CLASSES: dict[int, tuple[type[HttpError], str]] = {
 # --- transport errors ------------------------------------------------------------------
 
 
+FailureKind: TypeAlias = Literal[
+    "refused", "dns", "timeout", "tls", "reset", "unreachable", "proxy", "other"
+]
+"""What went wrong on the network: the connection was refused, the name did not resolve
+(DNS), nothing answered in time, the TLS handshake failed, the peer reset or closed the
+connection, no route to the host, the proxy refused, or something else."""
+
+
 class TransportError(ApiError):
-    """The connection failed; no (complete) answer arrived."""
+    """The connection failed; no (complete) answer arrived.
+
+    Attributes:
+        kind: what went wrong (:data:`FailureKind`), for a precise message (``doctor``).
+    """
 
     retryable = True
+    kind: FailureKind = "other"
+
+    def __init__(self, message: str, *, hint: str = "", kind: FailureKind | None = None) -> None:
+        super().__init__(message, hint=hint)
+        if kind is not None:
+            self.kind = kind
 
 
 class ConnectFailed(TransportError):
-    """Nothing answered at the address (refused, DNS failure, unreachable)."""
+    """Nothing answered at the address (refused, DNS failure, TLS, unreachable)."""
 
 
 class RequestTimeout(TransportError):
     """The server did not answer in time."""
 
+    kind: FailureKind = "timeout"
+
 
 class ConnectionDropped(TransportError):
     """The connection broke in the middle of an answer (reset, incomplete body)."""
+
+    kind: FailureKind = "reset"
 
 
 # --- protocol errors -------------------------------------------------------------------

@@ -15,8 +15,11 @@ escape a request path), :func:`transport_error` turns an httpx exception into th
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import re
+import socket
+import ssl
 from collections.abc import AsyncIterator, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar, get_args
@@ -28,6 +31,7 @@ from bbot_tui.api import errors
 from bbot_tui.api.events import StreamEvent
 from bbot_tui.api.literals import AssistantsPath
 from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE, SSEParser, aiter_event_batches
+from bbot_tui.config.network import environment_proxy
 from bbot_tui.config.security import (
     RESERVED_HEADERS,
     ReservedHeader,
@@ -45,6 +49,7 @@ __all__ = [
     "KeyAuth",
     "Page",
     "StreamResponse",
+    "failure_kind",
     "ids_from_location",
     "next_offset",
     "parse",
@@ -58,6 +63,7 @@ API_KEY_HEADER: Final[ReservedHeader] = "bbot-api-key"
 """The header B-Bot reads the API key from."""
 ASSISTANTS_PATHS: tuple[AssistantsPath, ...] = get_args(AssistantsPath)
 """The names of the assistants collection, in the order discovery tries them."""
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 _ID_SEGMENT = re.compile(r"[A-Za-z0-9_\-:]+(?:\.[A-Za-z0-9_\-:]+)*")
@@ -116,25 +122,103 @@ def ids_from_location(location: str | None) -> tuple[str | None, str | None]:
     return thread_id, run_id
 
 
-def transport_error(exc: Exception, base_url: str) -> errors.ApiError:
-    """Translate an httpx (or encoding) exception into our error family."""
+def failure_kind(exc: BaseException) -> errors.FailureKind:
+    """What a network exception means, read from it and the exceptions it was raised from.
+
+    httpx wraps the operating system's error (``ConnectError`` around a refused connection, a
+    DNS failure or a TLS error alike); the cause names it.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.ProxyError):
+            return "proxy"
+        if isinstance(current, ssl.SSLError):
+            return "tls"
+        if isinstance(current, socket.gaierror):
+            return "dns"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused"
+        if isinstance(current, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return "reset"
+        if isinstance(current, httpx.TimeoutException | TimeoutError):
+            return "timeout"
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE:
+            return "unreachable"
+        current = current.__cause__ or current.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "reset"  # the peer closed the connection without (a complete) answer
+    return "other"
+
+
+def _tls_reason(exc: BaseException) -> str:
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current.verify_message or "the certificate could not be verified"
+        if isinstance(current, ssl.SSLError):
+            return (current.reason or str(current)).replace("_", " ").lower()
+        current = current.__cause__ or current.__context__
+    return "handshake failed"
+
+
+def transport_error(exc: Exception, base_url: str, *, proxy: str | None = None) -> errors.ApiError:
+    """Translate an httpx (or encoding) exception into our error family.
+
+    A connection failure says what failed (:attr:`~bbot_tui.api.errors.TransportError.kind`):
+    refused, DNS, timeout, TLS, reset, unreachable or the proxy.
+
+    Args:
+        exc: the exception.
+        base_url: the server, for the message.
+        proxy: the proxy the request went through (credentials masked), if any.
+    """
     name = type(exc).__name__
+    host = httpx.URL(base_url).host
+    via = f" (through the proxy {proxy})" if proxy else ""
+    if isinstance(exc, httpx.ProxyError):
+        return errors.ConnectFailed(
+            f"could not connect to {base_url}: the proxy {proxy or ''} refused ({exc})",
+            hint="check HTTPS_PROXY / HTTP_PROXY, or turn off the profile's use of the "
+            "environment's proxy",
+            kind="proxy",
+        )
     if isinstance(exc, httpx.ConnectTimeout):
         return errors.ConnectFailed(
-            f"connecting to {base_url} timed out", hint="is the server reachable from here?"
+            f"connecting to {base_url} timed out{via}",
+            hint="is the server reachable from here? a firewall may drop the traffic",
+            kind="timeout",
         )
     if isinstance(exc, httpx.ConnectError):
-        return errors.ConnectFailed(
-            f"could not connect to {base_url}",
-            hint="is the server running, and is the URL right?",
-        )
+        kind = failure_kind(exc)
+        why, hint = {
+            "refused": (
+                f"the connection was refused{via}",
+                "is the server running, and is the URL right?",
+            ),
+            "dns": (
+                f"the name {host} could not be resolved (DNS){via}",
+                "check the host name; on a VPN or a company network, check it is connected",
+            ),
+            "tls": (
+                f"the TLS handshake failed ({_tls_reason(exc)}){via}",
+                "plain http on that port? use http://; a company proxy that inspects TLS "
+                "needs its CA certificate: set SSL_CERT_FILE",
+            ),
+            "reset": (f"the connection was reset{via}", "is it the right port?"),
+            "unreachable": (f"no route to {host}{via}", "check your network or VPN"),
+        }.get(kind, (f"{exc}{via}" if str(exc) else name, "is the URL right?"))
+        return errors.ConnectFailed(f"could not connect to {base_url}: {why}", hint=hint, kind=kind)
     if isinstance(exc, httpx.TimeoutException):
         return errors.RequestTimeout(
             f"the server did not answer in time ({name})", hint="try again"
         )
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
         return errors.ConnectionDropped(
-            f"the connection was interrupted ({name})", hint="the answer may be incomplete"
+            f"the connection was interrupted ({name})",
+            hint="the answer may be incomplete",
+            kind="timeout" if failure_kind(exc) == "timeout" else "reset",
         )
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return errors.ConfigError(f"the server URL is not usable ({name})", hint=base_url)
@@ -142,7 +226,7 @@ def transport_error(exc: Exception, base_url: str) -> errors.ApiError:
         return errors.ConfigError(
             "a header value is not valid (check the API key and extra headers)"
         )
-    return errors.TransportError(f"network error ({name})")
+    return errors.TransportError(f"network error ({name})", kind=failure_kind(exc))
 
 
 def parse(model: type[M], data: Any) -> M:
@@ -244,6 +328,10 @@ class HttpTransport:
         timeout: httpx timeouts.
         transport: an httpx transport (tests pass a fault-injecting one).
         allow_insecure: allow sending a key over plain http to a non-loopback host.
+        trust_env: take the proxy (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
+            ``NO_PROXY``) and the CA certificates (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) from
+            the environment; the key still goes only to the configured origin (through an
+            https proxy, inside the tunnel).
         max_line: the longest SSE line accepted (bytes); a longer one aborts the stream.
         max_event: the largest SSE event accepted (bytes of data).
 
@@ -252,6 +340,7 @@ class HttpTransport:
         assistants_path: the name of the assistants collection; discovery
             (:meth:`~bbot_tui.api.assistants.AssistantsClient.discover`) changes it.
         has_key: whether an API key is sent.
+        proxy: the environment's proxy requests go through (credentials masked), or None.
 
     Raises:
         ConfigError: a malformed URL or key, or a key over plain http without consent.
@@ -269,6 +358,7 @@ class HttpTransport:
         allow_insecure: bool = False,
         max_line: int = DEFAULT_MAX_LINE,
         max_event: int = DEFAULT_MAX_EVENT,
+        trust_env: bool = True,
     ) -> None:
         try:
             self.base_url = normalize_base_url(base_url)
@@ -298,15 +388,33 @@ class HttpTransport:
             if name.lower() in RESERVED_HEADERS:
                 raise errors.ConfigError(f"header {name!r} cannot be set as an extra header")
             headers[name] = value
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=auth,
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-        )
+        use_env = trust_env and transport is None
+        self.proxy = environment_proxy(self.base_url) if use_env else None
+        try:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                auth=auth,
+                headers=headers,
+                timeout=timeout,
+                transport=transport,
+                follow_redirects=False,
+                trust_env=use_env,
+            )
+        except ImportError as exc:  # a socks:// proxy without httpx[socks]
+            raise errors.ConfigError(
+                f"the proxy in the environment needs a package that is not installed ({exc})",
+                hint="install httpx[socks], or turn off the profile's use of the environment",
+            ) from None
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise errors.ConfigError(
+                f"the proxy in the environment is not usable: {exc}",
+                hint="check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY",
+            ) from None
+        except OSError as exc:  # includes ssl.SSLError
+            raise errors.ConfigError(
+                f"the CA certificates in SSL_CERT_FILE / SSL_CERT_DIR cannot be loaded ({exc})",
+                hint="point SSL_CERT_FILE at a PEM bundle, or unset it",
+            ) from None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r}, key={'set' if self.has_key else 'none'})"
@@ -352,7 +460,7 @@ class HttpTransport:
                 method, path.lstrip("/"), content=content, params=params, headers=req_headers
             )
         except (httpx.HTTPError, UnicodeEncodeError) as exc:
-            raise transport_error(exc, self.base_url) from None
+            raise transport_error(exc, self.base_url, proxy=self.proxy) from None
         if response.status_code >= 300:
             raise self._http_error(response, response.content, method, path)
         return self._decode(response), response.headers
@@ -397,7 +505,7 @@ class HttpTransport:
         try:
             response = await self._client.send(request, stream=True)
         except (httpx.HTTPError, UnicodeEncodeError) as exc:
-            raise transport_error(exc, self.base_url) from None
+            raise transport_error(exc, self.base_url, proxy=self.proxy) from None
         try:
             if response.status_code >= 300:
                 raise self._http_error(response, await _body(response), method, path)

@@ -29,18 +29,19 @@ async def doctor_command(args: argparse.Namespace, output: Output) -> int:
     try:
         conn = resolve_connection(args.url, args.api_key, args.profile, output)
         url, headers, insecure = conn.base_url, dict(conn.extra_headers), conn.allow_insecure
+        trust_env = conn.use_environment_proxy
         key = conn.api_key.get_secret_value() if conn.api_key is not None else None
         where = conn.describe_key()
     except UsageError:
         if args.url is None:
             raise
         # a malformed URL or key (flag, else environment): the checks explain it
-        url, headers, insecure = args.url, {}, False
+        url, headers, insecure, trust_env = args.url, {}, False, True
         key = args.api_key if args.api_key is not None else env_overrides().api_key
     if not args.json:
         shown = mask_key(key) if key is None else f"{mask_key(key)}, {where}"
         output.note(f"checking {one_line(url, 200)} (key: {shown})")
-    checks = await run_checks(url, key, headers, allow_insecure=insecure)
+    checks = await run_checks(url, key, headers, allow_insecure=insecure, trust_env=trust_env)
     if args.json:
         output.json(
             {

@@ -108,6 +108,12 @@ class Profile(BaseModel):
     allow_insecure_http: bool = False
     """Allow sending the key over plain http to a non-loopback host (explicit opt-in)."""
 
+    use_environment_proxy: bool = True
+    """Take the proxy (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and the CA
+    certificates (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) from the environment, as curl and pip
+    do. Off: connect directly with the bundled certificates, whatever the environment says.
+    The key only ever goes to this profile's server (through an https proxy, in the tunnel)."""
+
     last_assistant_id: str | None = None
     """Assistant selected when the app was last closed with this profile."""
 

@@ -135,6 +135,9 @@ class Connection:
         extra_headers: more headers (the profile's, when its origin is kept).
         assistants_path: ``auto``, ``assistants`` or ``distribution-channels``.
         allow_insecure: consent to send the key over plain http to a remote host.
+        use_environment_proxy: take the proxy and CA certificates from the environment (the
+            profile's choice, kept for another origin too: it is about the network, not the
+            server).
         profile: the saved profile this stands on (None when none is set up).
         url_source: where the URL came from.
         key_source: where the key came from (None: no key).
@@ -147,6 +150,7 @@ class Connection:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     assistants_path: Literal["auto"] | AssistantsPath = "auto"
     allow_insecure: bool = False
+    use_environment_proxy: bool = True
     profile: Profile | None = None
     url_source: Source = "profile"
     key_source: Source | None = None
@@ -162,6 +166,7 @@ class Connection:
             extra_headers=dict(profile.extra_headers),
             assistants_path=profile.assistants_path,
             allow_insecure=profile.allow_insecure_http,
+            use_environment_proxy=profile.use_environment_proxy,
             profile=profile,
             key_source="profile" if profile.api_key is not None else None,
         )
@@ -214,6 +219,7 @@ class Connection:
             "extra_headers": dict(self.extra_headers),
             "assistants_path": self.assistants_path,
             "allow_insecure_http": self.allow_insecure,
+            "use_environment_proxy": self.use_environment_proxy,
         }
         if self.profile is not None and self.profile_applies:
             fields["last_assistant_id"] = self.profile.last_assistant_id
@@ -251,6 +257,7 @@ class Connection:
             allow_insecure=self.allow_insecure,
             timeout=timeout,
             transport=transport,
+            trust_env=self.use_environment_proxy,
         )
 
 
@@ -336,6 +343,7 @@ def resolve_connection(
             extra_headers=dict(base.extra_headers),
             assistants_path=base.assistants_path,
             allow_insecure=base.allow_insecure_http,
+            use_environment_proxy=base.use_environment_proxy,
             profile=base,
             key_source=key_source,
         )
@@ -349,6 +357,7 @@ def resolve_connection(
             extra_headers=dict(base.extra_headers),
             assistants_path=base.assistants_path if url == base.base_url else "auto",
             allow_insecure=base.allow_insecure_http,
+            use_environment_proxy=base.use_environment_proxy,
             profile=base,
             url_source=url_source,
             key_source=key_source or ("profile" if base.api_key is not None else None),
@@ -373,6 +382,7 @@ def resolve_connection(
     return Connection(
         base_url=url,
         api_key=key,
+        use_environment_proxy=base.use_environment_proxy,
         profile=base,
         url_source=url_source,
         key_source=key_source,

@@ -80,6 +80,7 @@ async def run_checks(
     extra_headers: Mapping[str, str] | None = None,
     *,
     allow_insecure: bool = False,
+    trust_env: bool = True,
 ) -> Checks:
     """Probe a server and explain every problem.
 
@@ -88,6 +89,8 @@ async def run_checks(
         api_key: the key (None: none).
         extra_headers: the profile's extra headers.
         allow_insecure: the profile allows sending the key over plain http.
+        trust_env: use the environment's proxy and CA certificates (the profile's
+            ``use_environment_proxy``).
 
     Returns:
         The checks, with ``base_url`` and ``assistants_path`` discovered.
@@ -124,25 +127,20 @@ async def run_checks(
         checks.add("URL", True, f"{base} is well-formed")
 
     # reachable?
-    async with AgentClient(base, timeout=DOCTOR_TIMEOUT, extra_headers=extra_headers) as client:
+    async with AgentClient(
+        base, timeout=DOCTOR_TIMEOUT, extra_headers=extra_headers, trust_env=trust_env
+    ) as client:
+        proxy = client.http.proxy
+        if proxy is not None:
+            checks.add("proxy", True, f"requests go through {proxy} (from the environment)")
         started = time.monotonic()
         try:
             await client.ok()
-        except (errors.ConnectFailed, errors.RequestTimeout) as exc:
-            timeout = isinstance(exc, errors.RequestTimeout) or "timed out" in exc.message
-            detail = (
-                f"{base} did not answer in time" if timeout else f"nothing is listening at {base}"
-            )
-            checks.add(
-                "server reachable",
-                False,
-                detail,
-                "start the server (e.g. `bbot-tui demo` or `langgraph dev`), or check the "
-                "host, port and your network",
-            )
-            return checks
         except errors.TransportError as exc:
-            checks.add("server reachable", False, exc.message, "check the URL and your network")
+            detail, fix = _unreachable(base, exc)
+            checks.add(
+                "server reachable", False, detail + (f" (via {proxy})" if proxy else ""), fix
+            )
             return checks
         except (errors.HttpError, errors.ProtocolError):
             pass  # it answered: reachable (whether /ok exists is checked below)
@@ -155,6 +153,7 @@ async def run_checks(
         extra_headers=extra_headers,
         timeout=DOCTOR_TIMEOUT,
         allow_insecure=allow_insecure,
+        trust_env=trust_env,
     )
     found_base, path, refused = found.base_url, found.assistants_path, found.error
     assistants, tried = found.assistants, found.tried
@@ -209,6 +208,7 @@ async def run_checks(
         assistants_path=path,
         timeout=DOCTOR_TIMEOUT,
         allow_insecure=allow_insecure,
+        trust_env=trust_env,
     ) as client:
         await _optional_endpoints(client, checks)
         try:
@@ -226,6 +226,48 @@ async def run_checks(
         checks.add("assistants", True, f"{count} assistant{'s' if count != 1 else ''}")
         await _stream_check(client, assistants[0], checks)
     return checks
+
+
+def _unreachable(base: str, exc: errors.TransportError) -> tuple[str, str]:
+    """What a failed first request means, and what to do, by what failed (``exc.kind``)."""
+    host = httpx.URL(base).host
+    why = exc.message.split(": ", 1)[1] if exc.message.startswith("could not connect") else ""
+    if exc.kind == "refused":
+        return (
+            f"nothing is listening at {base}",
+            "start the server (e.g. `bbot-tui demo` or `langgraph dev`), or check the "
+            "host, port and your network",
+        )
+    if exc.kind == "dns":
+        return (
+            f"the name {host} could not be resolved (DNS): no such host, or no DNS from here",
+            "check the host name for typos; on a VPN or a company network, check it is connected",
+        )
+    if exc.kind == "timeout":
+        if isinstance(exc, errors.RequestTimeout):
+            detail = (
+                f"{base} accepted the connection but sent no answer within "
+                f"{DOCTOR_TIMEOUT.read:g} s"
+            )
+        else:
+            detail = f"{base} did not accept a connection within {DOCTOR_TIMEOUT.connect:g} s"
+        return (
+            detail,
+            "is it the right port (another service may hold it)? a firewall may drop the "
+            "traffic, or the server is stuck; behind a proxy, check HTTPS_PROXY",
+        )
+    if exc.kind == "tls":
+        reason = why[why.find("(") + 1 : why.rfind(")")] if "(" in why else "?"
+        return f"the TLS handshake with {host} failed ({reason})", exc.hint
+    if exc.kind == "reset":
+        return (
+            f"{base} accepted the connection, then closed it without answering",
+            "is it the right port and scheme (not another service, not https on an http "
+            "port)? a proxy or firewall may be cutting the connection",
+        )
+    if exc.kind == "unreachable":
+        return f"no route to {host}: the network is unreachable", "check your network or VPN"
+    return exc.message, exc.hint or "check the URL and your network"
 
 
 async def _optional_endpoints(client: AgentClient, checks: Checks) -> None:
