@@ -15,7 +15,8 @@ from faultproxy import FaultProxy
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
 from bbot_tui.session.run import RunSession
-from bbot_tui.session.timing import TimingLog, run_timing
+from bbot_tui.session.timing import run_timing
+from bbot_tui.stream.timing import TimingLog
 from bbot_tui.stream.transcript import user_message
 
 

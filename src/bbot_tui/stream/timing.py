@@ -17,6 +17,8 @@ Plain data, built from the events a run streamed and the transcript they filled 
 
   Without any of them the transcript's node timeline (token metadata) is the fallback
   (``tokens``).
+- :class:`TimingLog` keeps the timing of a conversation's ended runs, so that a message of an
+  earlier run still finds its own run.
 - :func:`measure` turns a stopwatch and a transcript into a :class:`RunTiming`: time to first
   token, tokens/s, total, the waterfall (:class:`NodeSpan`, seconds from the run's start, in
   the order the server ran them), the token usage summed over this run's messages'
@@ -40,6 +42,7 @@ __all__ = [
     "NodeSpan",
     "RunTiming",
     "Stopwatch",
+    "TimingLog",
     "TimingSource",
     "Usage",
     "bar_extent",
@@ -522,3 +525,40 @@ def measure(
         message_keys=frozenset(m.key for m in messages),
         running=timing.ended_at is None,
     )
+
+
+class TimingLog:
+    """The timings of a conversation's runs, newest last, to find a message's run.
+
+    Args:
+        limit: how many runs are kept (the oldest go first).
+    """
+
+    def __init__(self, limit: int = 100) -> None:
+        self._limit = limit
+        self._runs: list[RunTiming] = []
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def add(self, timing: RunTiming) -> None:
+        """Keep an ended run's timing (a run measured again replaces its older entry)."""
+        if timing.run_id is not None:
+            self._runs = [t for t in self._runs if t.run_id != timing.run_id]
+        self._runs.append(timing)
+        del self._runs[: max(0, len(self._runs) - self._limit)]
+
+    def clear(self) -> None:
+        """Forget every run (another thread is shown)."""
+        self._runs.clear()
+
+    def last(self) -> RunTiming | None:
+        """The newest run's timing, if any."""
+        return self._runs[-1] if self._runs else None
+
+    def for_message(self, key: str) -> RunTiming | None:
+        """The timing of the run that made the message with transcript key ``key``."""
+        for timing in reversed(self._runs):
+            if key in timing.message_keys:
+                return timing
+        return None

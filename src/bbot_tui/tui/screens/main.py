@@ -555,6 +555,13 @@ class MainScreen(Screen[None]):
         if await self.app.push_screen_wait(screen) and screen.allowed:
             self.app.open_url(screen.url)
 
+    def on_message_view_run_details_requested(self, message: Any) -> None:
+        """``t`` on a message: where its run spent its time."""
+        from bbot_tui.tui.screens.run_details import RunDetailsScreen
+
+        key = message.key
+        self.app.push_screen(RunDetailsScreen(lambda: self.runs.timing_for(key)))
+
     def on_message_view_copy_requested(self, message: Any) -> None:
         """Copy to the clipboard (OSC 52 and, where possible, the system clipboard)."""
         text = str(message.text)

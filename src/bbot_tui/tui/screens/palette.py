@@ -83,6 +83,12 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
         "Copy code block", "The selected message's code (C)", "copy_code", "#message-view"
     ),
     PaletteCommand(
+        "Run details…",
+        "Where the selected message's run spent its time: first token, nodes, usage (t)",
+        "run_details",
+        "#message-view",
+    ),
+    PaletteCommand(
         "Previous message", "Select the message above ([)", "select(-1)", "#message-view"
     ),
     PaletteCommand("Next message", "Select the message below (])", "select(1)", "#message-view"),

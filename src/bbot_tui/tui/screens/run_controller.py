@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from bbot_tui.stream.timing import RunTiming, TimingLog
 from bbot_tui.stream.transcript import Transcript, user_message
 from bbot_tui.text import one_line
 
@@ -164,6 +165,8 @@ class RunController:
         self._rejoins = 0
         self._card_meta = -1
         """The transcript's ``meta_version`` the interrupt card was last given."""
+        self.timings = TimingLog()
+        """The timings of the open thread's runs that ended (the run details)."""
 
     # --- run options remembered per assistant ------------------------------------------------
 
@@ -207,6 +210,7 @@ class RunController:
         host = self._host
         self.transcript = Transcript()
         self.session = RunSession(host.services.client, self.transcript, on_run=self._on_run)
+        self.timings.clear()
         self._threads.set_current(thread_id, remember=remember)
         host.show_transcript(self.transcript)
         host.event_log.clear_events()
@@ -343,6 +347,10 @@ class RunController:
 
     def _finish(self, outcome: RunOutcome) -> None:
         host = self._host
+        if self.session is not None:
+            from bbot_tui.session.timing import run_timing
+
+            self.timings.add(run_timing(self.session))
         bar = host.status_bar
         stop = self.transcript.stop
         bar.status = {
@@ -363,6 +371,21 @@ class RunController:
         host.sync_mode()
         if self._threads.thread_id is not None:
             host.refresh_thread(self._threads.thread_id)
+
+    def timing_for(self, key: str | None) -> RunTiming | None:
+        """The timing of the run that made the message ``key`` (None: the current or last run).
+
+        The current run is measured now (it may still stream); an earlier one comes from
+        :attr:`timings`. None when no run of this session made the message.
+        """
+        session = self.session
+        if session is not None and session.transcript.timing.started_at is not None:
+            from bbot_tui.session.timing import run_timing
+
+            current = run_timing(session)
+            if key is None or key in current.message_keys:
+                return current
+        return self.timings.last() if key is None else self.timings.for_message(key)
 
     # --- stop and detach --------------------------------------------------------------------
 

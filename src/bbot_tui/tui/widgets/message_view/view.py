@@ -142,9 +142,11 @@ class MessageView(ScrollView, can_focus=True):
         Binding("home,g", "scroll_home", "Top", show=False),
         Binding("n", "search_step(1)", "Next match", show=False),
         Binding("N", "search_step(-1)", "Previous match", show=False),
+        Binding("t", "run_details", "Run details"),
     ]
     """c copies the selected (or last) message, C its last code block; [ and ] select
-    messages; enter/space collapse or expand tool calls; End/G follow; Home/g go to the top."""
+    messages; enter/space collapse or expand tool calls; End/G follow; Home/g go to the top;
+    t asks for the selected (or last) message's run details."""
 
     transcript: reactive[Transcript | None] = reactive(None, init=False, always_update=True)
     """The transcript shown; setting it shows that transcript from its end."""
@@ -172,6 +174,14 @@ class MessageView(ScrollView, can_focus=True):
             """The current match, from 1 (0: none)."""
             self.total = total
             """How many matches there are."""
+            super().__init__()
+
+    class RunDetailsRequested(Message):
+        """The user asked where a message's run spent its time (``t``)."""
+
+        def __init__(self, key: str | None) -> None:
+            self.key = key
+            """The selected (or last) message's key; None when the view is empty."""
             super().__init__()
 
     class CopyRequested(Message):
@@ -560,6 +570,11 @@ class MessageView(ScrollView, can_focus=True):
         text = self._selection.message_text()
         if text:
             self.post_message(self.CopyRequested(text))
+
+    def action_run_details(self) -> None:
+        """Ask for the run details of the selected (or last) message."""
+        entry = self._selection.target()
+        self.post_message(self.RunDetailsRequested(entry.key if entry is not None else None))
 
     def action_copy_code(self) -> None:
         """Copy the last code block of the selected message (or of the whole thread)."""
