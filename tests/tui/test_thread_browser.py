@@ -200,7 +200,8 @@ async def test_rename_copy_and_delete(server_url: str, tmp_path: Path) -> None:
         copy_id = _ids(app)[0]
         assert copy_id not in (kept, opened)
         assert browser.title(copy_id) == "copy of kept too"
-        assert host.notes[-1] == ("information", "Copied 'kept too'.")
+        # a fork, said so: "Copied" read as a clipboard copy (issue 11 §14)
+        assert host.notes[-1] == ("information", "Forked 'kept too' into a new thread.")
 
         assert await browser.delete(kept, "kept too") is False
         assert await browser.delete(opened, "renamed") is True  # the open one

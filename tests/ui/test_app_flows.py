@@ -87,7 +87,7 @@ async def test_escape_stops_a_slow_run(server_url: str) -> None:
         await pilot.press("escape")
         await settle(pilot, screen)
 
-        assert screen.status_bar.status == "cancelled"
+        assert screen.status_bar.status == "stopped"  # one word: bar, card and list
         assert screen.status_bar.notice == "the run was stopped"
         thread_id = screen.thread_id
         assert thread_id is not None
@@ -98,7 +98,9 @@ async def test_escape_stops_a_slow_run(server_url: str) -> None:
         await wait_for(
             pilot, lambda: pane.get(thread_id).status == "interrupted", "the interrupted badge"
         )
-        assert "interrupted" in thread_rows(screen)[0]
+        assert "stopped" in thread_rows(screen)[0] and "interrupted" not in thread_rows(screen)[0]
+        card = screen.query_one("#interrupt-card")
+        assert str(card.query_one("#interrupt-title").render()).startswith("run stopped")
         # the server never saved the partial answer: it stays on screen, flagged as not saved
         assert [(m.role, m.unsaved) for m in screen.transcript.messages] == [
             ("human", False),
@@ -106,7 +108,7 @@ async def test_escape_stops_a_slow_run(server_url: str) -> None:
         ]
         assert "tok3 " in view_text(screen)
         assert "stopped — not saved on the server" in view_text(screen)
-        assert screen.status_bar.status == "cancelled"
+        assert screen.status_bar.status == "stopped"
         assert not screen.composer.busy
 
 

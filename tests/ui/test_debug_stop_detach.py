@@ -1,7 +1,7 @@
 """Stop (Escape) versus detach (ctrl+d) through the real app, on the ``slow`` graph.
 
 Stop cancels the run on the server: the thread is left ``interrupted`` with no pending
-interrupt, and the card says "run cancelled", never a question. Detach only stops following:
+interrupt, and the card says "run stopped", never a question. Detach only stops following:
 the run finishes on the server, and reopening the thread (while it still runs, or after) shows
 its whole answer, equal to the server's.
 """
@@ -81,10 +81,10 @@ async def test_escape_cancels_on_the_server_and_shows_no_question(server_url: st
         card = screen.query_one(InterruptCard)
         await wait_for(pilot, lambda: card.display, "the card")
         assert card.has_class("-cancelled") and not card.query(InterruptItem)
-        assert str(card.query_one("#interrupt-title").render()).startswith("run cancelled")
+        assert str(card.query_one("#interrupt-title").render()).startswith("run stopped")
         assert screen.transcript.stop == "cancelled"
         assert screen.composer.mode == "chat"  # a new message starts a new run
-        assert screen.status_bar.status == "cancelled"
+        assert screen.status_bar.status == "stopped"
         assert "tok2999" not in _ai_text(screen)
         # the partial answer the server never saved stays on screen, flagged as not saved
         assert [m.unsaved for m in screen.transcript.messages if m.role == "ai"] == [True]

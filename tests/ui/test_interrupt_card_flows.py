@@ -247,7 +247,7 @@ async def test_cancelled_run_is_no_question(server_url: str, assistant_ids: dict
         app.card.transcript = session.transcript
         await pilot.pause()
         assert app.card.display and app.card.has_class("-cancelled")
-        assert str(app.query_one("#interrupt-title").render()).startswith("run cancelled")
+        assert str(app.query_one("#interrupt-title").render()).startswith("run stopped")
         assert not app.card.query(InterruptItem) and not app.card.query(Button)
         await pilot.press("ctrl+s")
         assert app.sent == []

@@ -130,7 +130,7 @@ def test_namespace_and_titles() -> None:
     assert short_namespace(("child:1f2e-33", "inner:9a")) == "child › inner"
     assert short_namespace(()) == ""
     assert stop_title("breakpoint", ["step2"]) == "stopped before step2"
-    assert stop_title("cancelled", []) == "run cancelled"
+    assert stop_title("cancelled", []) == "run stopped"
     assert "2 answers" in stop_title("question", [], 2)
     assert stop_title(None, []) == ""
 

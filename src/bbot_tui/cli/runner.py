@@ -45,6 +45,7 @@ from bbot_tui.session.assistants import AssistantLookupError, resolve_assistant
 from bbot_tui.session.refusal import discard_thread, is_refusal
 from bbot_tui.session.run import RunSession, SessionUpdate
 from bbot_tui.session.timing import run_timing
+from bbot_tui.session.titles import new_thread_metadata
 from bbot_tui.text import one_line, sanitize
 
 __all__ = ["detach_body", "join_command", "run_command"]
@@ -355,7 +356,9 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
         if req.stateless or args.thread:
             baseline = await baseline_ids(client, args.thread) if args.thread else set()
             return await _start(args, output, conn, session, req, args.thread, baseline)
-        thread_id = (await client.threads.create()).thread_id
+        # titled like the TUI's threads: in the thread list they look alike, whoever made them
+        metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, req.user_text)
+        thread_id = (await client.threads.create(metadata=metadata)).thread_id
         try:
             return await _start(args, output, conn, session, req, thread_id, set())
         except errors.ApiError as exc:

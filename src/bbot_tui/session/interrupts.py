@@ -280,7 +280,8 @@ def stop_title(stop: str | None, next_nodes: Sequence[str], questions: int = 0) 
     if stop == "breakpoint":
         return f"stopped before {nodes}" if nodes else "stopped at a breakpoint"
     if stop == "cancelled":
-        return "run cancelled" + (f" (it would run {nodes} next)" if nodes else "")
+        # "stopped", as the status bar and the thread list say (the key is "Stop run")
+        return "run stopped" + (f" (it would run {nodes} next)" if nodes else "")
     if stop == "question":
         if questions == 1:
             return "the run waits for your answer"

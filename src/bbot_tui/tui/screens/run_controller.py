@@ -281,14 +281,10 @@ class RunController:
             self.store_options(options.without_one_shot())
         thread_id = self._threads.thread_id
         if options.mode != "stateless" and thread_id is None:
-            title = one_line(plan.text or "", 80) or "new thread"
-            thread = await host.services.client.create_thread(
-                metadata={
-                    "assistant_id": assistant.assistant_id,
-                    "graph_id": assistant.graph_id,
-                    "title": title,
-                }
-            )
+            from bbot_tui.session.titles import new_thread_metadata
+
+            metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, plan.text)
+            thread = await host.services.client.create_thread(metadata=metadata)
             thread_id = thread.thread_id
             self._threads.created(thread)
         user_text = plan.text if plan.kind == "send" else None
@@ -355,7 +351,7 @@ class RunController:
         stop = self.transcript.stop
         bar.status = {
             "success": "done",
-            "cancelled": "cancelled",
+            "cancelled": "stopped",  # the word of the card and the thread list too
             "error": "error",
         }.get(outcome.status, stop or "interrupted")
         bar.notice = ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bbot_tui.text import one_line
-from bbot_tui.tui.widgets.thread_pane import thread_label
+from bbot_tui.session.titles import thread_label
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -261,7 +261,8 @@ class ThreadBrowser:
             thread.thread_id, metadata={"title": one_line(f"copy of {title}", 80)}
         )
         self._host.thread_pane.upsert(thread)
-        self._host.notify(f"Copied {one_line(title, 60)!r}.", markup=False)
+        # "Forked", not "Copied": nothing went to the clipboard, the server made a new thread
+        self._host.notify(f"Forked {one_line(title, 60)!r} into a new thread.", markup=False)
 
     async def rename(self, thread_id: str, title: str) -> None:
         """Give a thread a title (its row stays in place)."""

@@ -3,7 +3,9 @@
 The screen loads the assistants and sets them with :meth:`AssistantPane.set_assistants`; the
 pane filters them as the user types (name, graph id, description) and posts
 :class:`AssistantPane.Selected` (Enter or click) and :class:`AssistantPane.InspectRequested`
-(``i``). Every name and description is server text: sanitized, drawn as plain content.
+(``i``). Down in the search box moves into the list, and a focused list always has a row
+highlighted (Enter selects it). Every name and description is server text: sanitized, drawn as
+plain content.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -101,8 +103,12 @@ class AssistantPane(Vertical):
         self._render_list()
 
     def set_current(self, assistant_id: str | None) -> None:
-        """Mark the selected assistant."""
+        """Mark the selected assistant (clearing a search that would hide it)."""
         self.current_id = assistant_id
+        if self.is_mounted and assistant_id is not None:
+            search = self.query_one("#assistant-search", Input)
+            if search.value and assistant_id not in [a.assistant_id for a in self._visible]:
+                search.value = ""  # (the Changed event redraws the list again: harmless)
         self._render_list(prefer_current=True)
 
     def _matches(self, assistant: Assistant, needle: str) -> bool:
@@ -143,6 +149,19 @@ class AssistantPane(Vertical):
     def _filter(self, event: Input.Changed) -> None:
         event.stop()
         self._render_list()
+
+    def on_key(self, event: events.Key) -> None:
+        """Down in the search box moves into the list."""
+        if event.key == "down" and self.query_one("#assistant-search", Input).has_focus:
+            event.stop()
+            self.query_one("#assistant-list", OptionList).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A focused list highlights a row (the selected assistant, else the first)."""
+        options = self.query_one("#assistant-list", OptionList)
+        if event.widget is options and options.highlighted is None and self._visible:
+            ids = [a.assistant_id for a in self._visible]
+            options.highlighted = ids.index(self.current_id) if self.current_id in ids else 0
 
     @on(Input.Submitted, "#assistant-search")
     def _search_submitted(self, event: Input.Submitted) -> None:

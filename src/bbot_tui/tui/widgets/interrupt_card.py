@@ -15,7 +15,7 @@ Contract (with ``screens/main.py``, which mounts the card above the composer):
   the thread state at the stop (set :attr:`InterruptCard.state`: next, tasks, values as a JSON
   tree) and Continue, which posts :class:`InterruptCard.ContinueRequested` (the app sends a run
   with input null).
-* ``stop == "cancelled"``: "run cancelled", no question, no control.
+* ``stop == "cancelled"``: "run stopped", no question, no control.
 * Anything else: the card is hidden (``display`` False).
 """
 

@@ -24,6 +24,7 @@ _STATUS_STYLE = {
     "question": "$warning bold",
     "breakpoint": "$warning bold",
     "cancelled": "$warning",
+    "stopped": "$warning",
     "error": "$error bold",
     "done": "$success",
     "idle": "$text-muted",

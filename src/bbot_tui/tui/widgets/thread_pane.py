@@ -1,10 +1,12 @@
 """The thread pane: the selected assistant's threads, newest first, with status badges.
 
 The screen loads pages of threads and sets them here; the pane filters them by title as the user
-types, and posts what the user asks for: open (Enter/click), new (``n``), delete (``d``), copy
-(``y``, a server-side fork), rename (``r``), load more (``m`` or the last row), and a status
-filter change (which the screen turns into a server query). Titles are server text: sanitized
-and drawn as plain content.
+types, and posts what the user asks for: open (Enter/click), new (``n``), delete (``d``), fork
+(``y``, a server-side copy), rename (``r``), load more (``m`` or the last row), and a status
+filter change (which the screen turns into a server query). Down in the search box moves into
+the list; the list always has a row highlighted when it has the focus, so Enter opens one.
+Titles are server text: sanitized and drawn as plain content; no two rows are labelled the same
+(:func:`~bbot_tui.session.titles.distinct_labels`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, get_args
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,6 +25,7 @@ from textual.widgets import Input, OptionList, Select
 from textual.widgets.option_list import Option
 
 from bbot_tui.api.literals import ThreadStatus
+from bbot_tui.session.titles import distinct_labels, thread_label
 from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ _BADGE_STYLE = {
     "idle": "$text-muted",
     "busy": "$accent bold",
     "interrupted": "$warning bold",
+    "stopped": "$text-warning",
     "error": "$error bold",
 }
 _MORE_ID = "\x00more"
@@ -69,24 +73,13 @@ def format_time(value: str | None, now: datetime | None = None) -> str:
     return local.strftime("%Y-%m-%d")
 
 
-def thread_label(thread: Thread) -> str:
-    """The title of a thread: ``metadata.title``, else its first words, else its short id."""
-    title = one_line(thread.title or "", 60)
-    if title:
-        return title
-    values = thread.values if isinstance(thread.values, dict) else {}
-    messages = values.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        content = messages[0].get("content")
-        if isinstance(content, str) and content.strip():
-            return one_line(content, 60)
-    return f"thread {thread.thread_id[:8]}"
-
-
 def _badge(thread: Thread) -> tuple[str, str]:
     status = one_line(thread.status or "idle", 12)
-    if status == "interrupted" and thread.pending_interrupts():
-        return "interrupted ?", _BADGE_STYLE["interrupted"]
+    if status == "interrupted":
+        # a question waits for the user, or the run was stopped (Escape, a breakpoint)
+        if thread.pending_interrupts():
+            return "needs answer", _BADGE_STYLE["interrupted"]
+        return "stopped", _BADGE_STYLE["stopped"]
     return status, _BADGE_STYLE.get(status, "")
 
 
@@ -96,7 +89,7 @@ class ThreadPane(Vertical):
     BINDINGS = [
         Binding("n", "new", "New thread"),
         Binding("d", "delete", "Delete"),
-        Binding("y", "copy", "Copy", tooltip="Fork the thread on the server"),
+        Binding("y", "copy", "Fork", tooltip="Fork the thread on the server (a copy)"),
         Binding("r", "rename", "Rename"),
         Binding("m", "more", "More", show=False),
     ]
@@ -214,12 +207,16 @@ class ThreadPane(Vertical):
         options = self.query_one("#thread-list", OptionList)
         highlighted = options.highlighted_option
         keep = highlighted.id if highlighted is not None else None
-        items = [Option(self._prompt(t), id=t.thread_id) for t in self._visible]
+        labels = distinct_labels(self._visible)
+        items = [
+            Option(self._prompt(t, labels[t.thread_id]), id=t.thread_id) for t in self._visible
+        ]
         if self.has_more:
             items.append(Option(Content.styled("  ▾ load more", "$accent"), id=_MORE_ID))
         elif not self._visible:
-            empty = "no thread matches" if needle else "no threads yet: type a message"
-            items.append(Option(Content.styled(empty, "$text-muted"), disabled=True))
+            items.append(
+                Option(Content.styled(self._empty_text(needle), "$text-muted"), disabled=True)
+            )
         options.set_options(items)
         ids = [t.thread_id for t in self._visible]
         order = (self.current_id, keep) if prefer_current else (keep, self.current_id)
@@ -228,13 +225,21 @@ class ThreadPane(Vertical):
                 options.highlighted = ids.index(wanted)
                 break
 
-    def _prompt(self, thread: Thread) -> Content:
+    def _empty_text(self, needle: str) -> str:
+        """What an empty list says: nothing matches the filters, or no thread at all yet."""
+        status = self.query_one("#thread-status", Select).value
+        if isinstance(status, str):
+            found = f"no {one_line(status, 20)} thread"
+            return f"{found} matches the search" if needle else f"{found}: any status shows all"
+        return "no thread matches the search" if needle else "no threads yet: type a message"
+
+    def _prompt(self, thread: Thread, label: str) -> Content:
         badge, style = _badge(thread)
         current = thread.thread_id == self.current_id
         when = format_time(thread.updated_at or thread.created_at)
         return Content.assemble(
             ("● " if current else "  ", "$accent"),
-            (thread_label(thread), "bold" if current else ""),
+            (label, "bold" if current else ""),
             "\n  ",
             (badge, style),
             (f"  {when}" if when else "", "$text-muted"),
@@ -252,6 +257,27 @@ class ThreadPane(Vertical):
     def _filter(self, event: Input.Changed) -> None:
         event.stop()
         self._render_list()
+
+    def on_key(self, event: events.Key) -> None:
+        """Down in the search box moves into the list."""
+        search = self.query_one("#thread-search", Input)
+        if event.key == "down" and search.has_focus:
+            event.stop()
+            self.query_one("#thread-list", OptionList).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A focused list highlights a row (the open thread, else the first): Enter opens it."""
+        options = self.query_one("#thread-list", OptionList)
+        if event.widget is options and options.highlighted is None and self._visible:
+            ids = [t.thread_id for t in self._visible]
+            options.highlighted = ids.index(self.current_id) if self.current_id in ids else 0
+
+    def clear_search(self, thread_id: str) -> None:
+        """Clear the title search when it hides this thread (it is being opened)."""
+        search = self.query_one("#thread-search", Input)
+        if search.value and thread_id not in [t.thread_id for t in self._visible]:
+            search.value = ""
+            self._render_list(prefer_current=True)
 
     @on(Select.Changed, "#thread-status")
     def _status(self, event: Select.Changed) -> None:
