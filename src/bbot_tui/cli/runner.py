@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import shlex
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -358,6 +359,10 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
             return await _start(args, output, conn, session, req, args.thread, baseline)
         # titled like the TUI's threads: in the thread list they look alike, whoever made them
         metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, req.user_text)
+        if not (args.detach or args.wait):  # a streamed run creates its thread (one request)
+            return await _start(
+                args, output, conn, session, req, str(uuid.uuid4()), set(), new_thread=metadata
+            )
         thread_id = (await client.threads.create(metadata=metadata)).thread_id
         try:
             return await _start(args, output, conn, session, req, thread_id, set())
@@ -376,8 +381,13 @@ async def _start(
     req: RunRequest,
     thread_id: str | None,
     baseline: set[str],
+    *,
+    new_thread: dict[str, Any] | None = None,
 ) -> int:
-    """Send the validated run (detached, waited or streamed) and follow it to its end."""
+    """Send the validated run (detached, waited or streamed) and follow it to its end.
+
+    With ``new_thread`` (its metadata), ``thread_id`` is a new id the streamed run creates.
+    """
     client = session.client
     if args.detach:
         assert thread_id is not None
@@ -410,7 +420,9 @@ async def _start(
             baseline=baseline,
         )
     try:
-        updates = session.run(req.body, thread_id=thread_id, user_text=req.user_text)
+        updates = session.run(
+            req.body, thread_id=thread_id, user_text=req.user_text, new_thread=new_thread
+        )
         return await follower.follow(updates)
     finally:
         if follower.recorder is not None:
