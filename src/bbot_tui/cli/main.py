@@ -20,6 +20,7 @@ from bbot_tui.api.literals import (
     OnDisconnect,
     ThreadStatus,
 )
+from bbot_tui.cli.compare_args import add_compare_parser
 from bbot_tui.cli.script_args import add_script_parser
 
 if TYPE_CHECKING:
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("-o", "--output", metavar="FILE.zip", help="default: a dated name here")
 
     add_script_parser(sub, _connection)
+    add_compare_parser(sub, _connection)
     return parser
 
 
@@ -269,6 +271,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.script import script_command
 
         return script_command
+    if command == "compare":
+        from bbot_tui.cli.compare import compare_command
+
+        return compare_command
     if command == "replay":
         from bbot_tui.cli.record import replay_command
 
