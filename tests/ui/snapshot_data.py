@@ -117,18 +117,19 @@ class FixedServer:
             return self._json([t for t in THREADS if wanted in (None, CHAT)])
         if method == "GET" and path == f"/threads/{THREAD}":
             return self._json({**THREADS[0], "values": {"messages": MESSAGES}})
+        state = {
+            "values": {"messages": MESSAGES},
+            "next": [],
+            "tasks": [],
+            "metadata": {},
+            "created_at": STAMP,
+            "checkpoint": {"thread_id": THREAD, "checkpoint_ns": "", "checkpoint_id": "c1"},
+            "interrupts": [],
+        }
         if method == "GET" and path == f"/threads/{THREAD}/state":
-            return self._json(
-                {
-                    "values": {"messages": MESSAGES},
-                    "next": [],
-                    "tasks": [],
-                    "metadata": {},
-                    "created_at": STAMP,
-                    "checkpoint": {"thread_id": THREAD, "checkpoint_ns": "", "checkpoint_id": "c1"},
-                    "interrupts": [],
-                }
-            )
+            return self._json(state)
+        if (method, path) == ("POST", f"/threads/{THREAD}/history"):
+            return self._json([state])  # one checkpoint: no branches
         self.unknown.append(f"{method} {path}")
         return httpx.Response(404, json={"detail": "Not Found"})
 

@@ -1,10 +1,14 @@
 """Time travel: a thread's checkpoint history, the state at each checkpoint, and forks.
 
-``HistoryScreen(client_or_session, thread_id, node_names=[...])`` (key ``h`` on the main screen)
-lists the checkpoints newest first (``POST /threads/{id}/history``, 20 at a time, "load more"
-pages with the ``before`` cursor): step, source (input / loop / update), the node(s) that ran,
-next, time. The selected checkpoint shows its state (values as a JSON tree, next, tasks) and a
-per-key diff of its values against its parent checkpoint.
+``HistoryScreen(client_or_session, thread_id, node_names=[...], head=…)`` (key ``h`` on the main
+screen) lists the checkpoints (``POST /threads/{id}/history``, 20 at a time, "load more" pages
+with the ``before`` cursor) as a tree, newest branch first: each branch's checkpoints together,
+newest first, a branch that forked from another one level deeper, and the branch shown in the
+conversation (the head's, else the newest's) marked ``●`` (see
+:class:`~bbot_tui.stream.branches.CheckpointTree`). Columns: step, source (input / loop / update
+/ fork), the node(s) that ran, next, time; each row's label draws its branch. The selected
+checkpoint shows its state (values as a JSON tree, next, tasks) and a per-key diff of its values
+against its parent checkpoint.
 
 From the selected checkpoint the screen dismisses with:
 
@@ -46,6 +50,7 @@ from textual.worker import Worker, WorkerState
 from bbot_tui.api.errors import ApiError
 from bbot_tui.api.models import ThreadState
 from bbot_tui.session.jsontext import JsonTextError, dump_json, parse_json_text
+from bbot_tui.stream.branches import CheckpointTree, TreeRow
 from bbot_tui.stream.statediff import CheckpointRow, checkpoint_id_of, checkpoint_rows, diff_values
 from bbot_tui.text import one_line
 from bbot_tui.tui.widgets.json_view import JsonView
@@ -76,16 +81,24 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
     """Actions on the selected checkpoint; Escape goes back."""
 
     def __init__(
-        self, client_or_session: Any, thread_id: str, *, node_names: list[str] | None = None
+        self,
+        client_or_session: Any,
+        thread_id: str,
+        *,
+        node_names: list[str] | None = None,
+        head: str | None = None,
     ) -> None:
         super().__init__()
         self.client = getattr(client_or_session, "client", client_or_session)
         self.thread_id = thread_id
+        self.head = head
+        """The checkpoint shown in the conversation (None: the newest); its branch is marked."""
         self.node_names = list(node_names or [])
         self.states: list[ThreadState] = []
         self.has_more = False
         self._parents: dict[str, ThreadState] = {}
         self._selected: str | None = None
+        self._order: list[str | None] = []
 
     # --- layout --------------------------------------------------------------------------
 
@@ -155,7 +168,17 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
         keep = self._selected
         table.clear()
         known = {checkpoint_id_of(s) for s in self.states} | set(self._parents)
-        for row in checkpoint_rows(self.states, list(self._parents.values())):
+        rows = {
+            row.checkpoint_id: row
+            for row in checkpoint_rows(self.states, list(self._parents.values()))
+        }
+        tree = CheckpointTree.from_states(self.states)
+        head = self.head if self.head in tree.nodes else tree.latest()
+        # newest branch first: the tree's order read backwards keeps each branch together
+        shown = [r for r in reversed(tree.rows(head)) if r.node.checkpoint_id in rows]
+        self._order = [r.node.checkpoint_id for r in shown]
+        for tree_row in shown:
+            row = rows[tree_row.node.checkpoint_id]
             ran = ", ".join(row.ran) or (
                 "…" if row.parent_id and row.parent_id not in known else ""
             )
@@ -168,16 +191,23 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
                 Text(", ".join(row.next) or "—"),
                 Text(row.time),
             ]
-            table.add_row(*cells, key=row.checkpoint_id)
+            if not tree_row.current:
+                for cell in cells:
+                    cell.stylize("dim")
+            # the branch mark is the row's label: the cells stay step, source, ran, next, time
+            table.add_row(*cells, key=row.checkpoint_id, label=_branch_cell(tree_row))
         self.query_one("#history-more", Button).disabled = not self.has_more
         self._fill_as_node()
         if not self.states:
             self._show(None)
             return
-        ids = [checkpoint_id_of(s) for s in self.states]
+        ids = self._order
         index = ids.index(keep) if keep in ids else 0
         table.move_cursor(row=index)
-        self._show(self.states[index])
+        self._show(self._state_of(ids[index]) if ids else None)
+
+    def _state_of(self, checkpoint_id: str | None) -> ThreadState | None:
+        return next((s for s in self.states if checkpoint_id_of(s) == checkpoint_id), None)
 
     def _fill_as_node(self) -> None:
         names = list(self.node_names)
@@ -363,3 +393,13 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
         if target:
             self.query_one(target, Static).update(Text(one_line(message, 200)))
         self.notify(one_line(message, 200), title="history", severity="error")
+
+
+def _branch_cell(row: TreeRow) -> Text:
+    """The branch column: indentation by depth, ``●`` on the branch shown, ``◆`` at the head,
+    ``┬`` where the thread branched."""
+    mark = "◆" if row.head else ("●" if row.current else "○")
+    text = Text("  " * min(row.depth, 3) + mark + (" ┬" if row.branch_point else ""))
+    if not row.current:
+        text.stylize("dim")
+    return text

@@ -37,6 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from bbot_tui.text import one_line
 from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.tui.screens.branch_controller import BranchController
 from bbot_tui.tui.screens.chat_commands import ChatCommands
 from bbot_tui.tui.screens.run_controller import RunController, RunPlan
 from bbot_tui.tui.screens.run_ledger import RunLedger
@@ -140,6 +141,8 @@ class MainScreen(Screen[None]):
         """The open thread's transcript, run session and run status."""
         self.chat = ChatCommands(self)
         """What the slash commands (and their palette entries) do beyond the screen's own."""
+        self.branches = BranchController(self)
+        """The open thread's branches: edit and resend, regenerate, move between siblings."""
 
     # --- what the screen shows ---------------------------------------------------------------
 
@@ -226,6 +229,12 @@ class MainScreen(Screen[None]):
                 widget.transcript = transcript
         self._sync_hint()
 
+    def show_branch_labels(self, labels: dict[str, str]) -> None:
+        """Label messages that have siblings ("branch 2/3"), by transcript key."""
+        for view in self.query("#message-view"):
+            if hasattr(view, "show_branch_labels"):
+                view.show_branch_labels(labels)
+
     def show_interrupts(self, transcript: Transcript) -> None:
         """Hand the transcript to the interrupt card (its interrupts may have changed)."""
         for card in self.query("#interrupt-card"):
@@ -267,7 +276,10 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_flow(self, plan: RunPlan) -> None:
         """The run worker: one at a time; starting another detaches from the current one."""
+        if plan.kind in ("open", "join"):
+            self.branches.forget()
         await self.runs.execute(plan)
+        self.branches.refresh_later()  # the run wrote checkpoints: siblings may have changed
 
     @work(group="cancel", exit_on_error=False)
     async def cancel_run(self, session: RunSession) -> None:
@@ -349,6 +361,7 @@ class MainScreen(Screen[None]):
         if self.running:
             self.detach()
         self.workers.cancel_group(self, "run")
+        self.branches.forget()
         self.runs.install(None)
         self.status_bar.thread = "new thread"
 
@@ -514,8 +527,10 @@ class MainScreen(Screen[None]):
             plan = RunPlan("continue")
         elif not text.strip():
             return
+        elif self.branches.editing is not None:
+            plan = None  # an edited message: a new branch from the checkpoint before it
         else:
-            plan = RunPlan("send", text=text)
+            plan = RunPlan("send", text=text, checkpoint_id=self.branches.plan_checkpoint())
         size = len(text.encode("utf-8", "replace"))
         if size > CONFIRM_BYTES:
             from bbot_tui.tui.screens.confirm import ConfirmScreen
@@ -534,7 +549,10 @@ class MainScreen(Screen[None]):
         if settings is not None and text.strip():
             settings.input_history = list(composer.input_history)
             services.save_settings()
-        self.run_flow(plan)
+        if plan is None:
+            self.branches.send_edit(text)
+        else:
+            self.run_flow(plan)
 
     def on_interrupt_card_resume_requested(self, message: Any) -> None:
         """The interrupt card's answer: resume with its command."""
@@ -561,6 +579,22 @@ class MainScreen(Screen[None]):
 
         key = message.key
         self.app.push_screen(RunDetailsScreen(lambda: self.runs.timing_for(key)))
+
+    def on_message_view_edit_requested(self, message: Any) -> None:
+        """``e`` on a human message: edit it in the composer, then resend as a new branch."""
+        self.branches.edit(str(message.key))
+
+    def on_message_view_regenerate_requested(self, message: Any) -> None:
+        """``r`` on an AI answer: write it again, as a new branch."""
+        self.branches.regenerate(str(message.key))
+
+    def on_message_view_branch_requested(self, message: Any) -> None:
+        """``<``/``>`` on a message with siblings: show the other branch."""
+        self.branches.move(str(message.key), int(message.delta))
+
+    @on(Composer.EditCancelled)
+    def _edit_cancelled(self) -> None:
+        self.branches.cancel_edit()
 
     def on_message_view_copy_requested(self, message: Any) -> None:
         """Copy to the clipboard (OSC 52 and, where possible, the system clipboard)."""
@@ -655,7 +689,9 @@ class MainScreen(Screen[None]):
         except ImportError:
             self.notify("The history view is not available in this build.")
             return
-        screen: Any = HistoryScreen(self.services.client, self.thread_id)
+        screen: Any = HistoryScreen(
+            self.services.client, self.thread_id, head=self.branches.current_head()
+        )
         result = await self.app.push_screen_wait(screen)
         if isinstance(result, tuple) and len(result) == 2:
             kind, value = result

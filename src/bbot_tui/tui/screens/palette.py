@@ -97,6 +97,14 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
         "Previous match", "The previous search match (N)", "search_step(-1)", "#message-view"
     ),
     PaletteCommand(
+        "Edit & resend", "The selected message, as a new branch (e)", "edit", "#message-view"
+    ),
+    PaletteCommand(
+        "Regenerate", "The selected answer, as a new branch (r)", "regenerate", "#message-view"
+    ),
+    PaletteCommand("Previous branch", "At the selected message (<)", "branch(-1)", "#message-view"),
+    PaletteCommand("Next branch", "At the selected message (>)", "branch(1)", "#message-view"),
+    PaletteCommand(
         "Expand / collapse tool calls",
         "Of the selected message (Enter)",
         "toggle_tools",

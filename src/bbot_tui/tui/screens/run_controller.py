@@ -51,7 +51,7 @@ class RunPlan:
         text: the message (send).
         command: the command (resume).
         thread_id, run_id: the thread to open / the run to join.
-        checkpoint_id: the checkpoint to re-run from.
+        checkpoint_id: the checkpoint to re-run from, or to send from (a new branch).
     """
 
     kind: RunKind
@@ -269,7 +269,8 @@ class RunController:
             raise ConfigError("pick an assistant first", hint="ctrl+b shows the side panes")
         assert self.session is not None
         options = self.options()
-        if plan.kind == "rerun":
+        if plan.kind == "rerun" or plan.checkpoint_id is not None:
+            # re-run, or send from a checkpoint: either way a new branch on the server
             options = options.model_copy(update={"checkpoint_id": plan.checkpoint_id})
         run_input: Any = None
         if plan.kind == "send":

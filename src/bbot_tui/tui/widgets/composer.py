@@ -91,6 +91,12 @@ class Composer(TextArea):
     mode: reactive[ComposerMode] = reactive("chat")
     """What Enter does: send a message, answer a question, continue from a breakpoint."""
 
+    editing: var[bool] = var(False, toggle_class="-editing")
+    """True while an earlier message is edited: Enter sends it as a new branch, Esc cancels."""
+
+    class EditCancelled(Message):
+        """Escape while editing an earlier message."""
+
     @dataclass
     class Submitted(Message):
         """The user pressed Enter (``text`` may be empty, e.g. to continue a breakpoint)."""
@@ -155,6 +161,9 @@ class Composer(TextArea):
     def watch_busy(self, _busy: bool) -> None:
         self._update_hints()
 
+    def watch_editing(self, _editing: bool) -> None:
+        self._update_hints()
+
     def watch_mode(self, mode: ComposerMode) -> None:
         self.set_class(mode == "answer", "-answer")
         self.set_class(mode == "breakpoint", "-breakpoint")
@@ -163,6 +172,8 @@ class Composer(TextArea):
     def _update_hints(self) -> None:
         self.placeholder = _BUSY_PLACEHOLDER if self.busy else _PLACEHOLDER[self.mode]
         self.border_subtitle = "Esc stop · ctrl+d detach" if self.busy else _HINT[self.mode]
+        if self.editing and not self.busy:
+            self.border_subtitle = "editing: Enter sends it as a new branch · Esc cancels"
 
     def remember(self, text: str) -> None:
         """Add a sent input to the history (consecutive repeats are kept once)."""
@@ -201,6 +212,10 @@ class Composer(TextArea):
         handled = False
         if self.completions and key in ("up", "down", "tab", "enter", "escape"):
             self._completion_key(key)
+            handled = True
+        elif key == "escape" and self.editing:
+            self.clear()
+            self.post_message(self.EditCancelled())
             handled = True
         elif key == "enter":
             self._history_index = None

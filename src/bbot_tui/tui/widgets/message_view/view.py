@@ -142,6 +142,10 @@ class MessageView(ScrollView, can_focus=True):
         Binding("home,g", "scroll_home", "Top", show=False),
         Binding("n", "search_step(1)", "Next match", show=False),
         Binding("N", "search_step(-1)", "Previous match", show=False),
+        Binding("e", "edit", "Edit & resend", show=False),
+        Binding("r", "regenerate", "Regenerate", show=False),
+        Binding("less_than_sign", "branch(-1)", "Previous branch", key_display="<", show=False),
+        Binding("greater_than_sign", "branch(1)", "Next branch", key_display=">", show=False),
         Binding("t", "run_details", "Run details"),
     ]
     """c copies the selected (or last) message, C its last code block; [ and ] select
@@ -184,6 +188,32 @@ class MessageView(ScrollView, can_focus=True):
             """The selected (or last) message's key; None when the view is empty."""
             super().__init__()
 
+    class EditRequested(Message):
+        """Edit and resend a human message (as a new branch)."""
+
+        def __init__(self, key: str) -> None:
+            self.key = key
+            """The message's key in the transcript."""
+            super().__init__()
+
+    class RegenerateRequested(Message):
+        """Write an AI answer again (as a new branch)."""
+
+        def __init__(self, key: str) -> None:
+            self.key = key
+            """The message's key in the transcript."""
+            super().__init__()
+
+    class BranchRequested(Message):
+        """Show the previous (-1) or next (1) branch at a message with siblings."""
+
+        def __init__(self, key: str, delta: int) -> None:
+            self.key = key
+            """The message's key in the transcript."""
+            self.delta = delta
+            """-1 or 1."""
+            super().__init__()
+
     class CopyRequested(Message):
         """The user asked to copy text (a message or a code block)."""
 
@@ -204,6 +234,7 @@ class MessageView(ScrollView, can_focus=True):
         self._selection = Selection(self._layout)
         self._finder = Finder(self._layout)
         self._match_styles: tuple[Any, Any] | None = None
+        self._labels: dict[str, str] = {}
         self._auto = False
         self._settling = False
         self._ticker: Timer | None = None
@@ -301,6 +332,62 @@ class MessageView(ScrollView, can_focus=True):
         elif new_value >= self.max_scroll_y and not self.follow:
             self.follow = True
         self._settle()
+
+    # --- branches ---------------------------------------------------------------------------
+
+    @property
+    def branch_labels(self) -> dict[str, str]:
+        """The labels drawn at the right of message headers ("branch 2/3"), by message key."""
+        return dict(self._labels)
+
+    def show_branch_labels(self, labels: dict[str, str]) -> None:
+        """Label these messages' headers (by key); every other label goes."""
+        if labels != self._labels:
+            self._labels = dict(labels)
+            self.refresh()
+
+    def _label(self, content: Strip, label: str, width: int) -> Strip:
+        from rich.cells import cell_len
+
+        text = f" {sanitize(label, keep_newlines=False)} "
+        size = cell_len(text)
+        if size >= width:
+            return content
+        style = self._palette.base + self._palette.get("meta")
+        return Strip.join([content.crop(0, width - size), Strip([Segment(text, style)], size)])
+
+    def _target(self, role: str) -> str | None:
+        """The selected message if it has ``role``, else the last shown message with it."""
+        entry = self._selection.entry()
+        if entry is not None:
+            return entry.key if entry.message.role == role else None
+        for entry in reversed(self._layout.entries):
+            if entry.message.role == role and not entry.hidden:
+                return entry.key
+        return None
+
+    def action_edit(self) -> None:
+        """Edit and resend the selected (or last) human message, as a new branch."""
+        key = self._target("human")
+        if key is not None:
+            self.post_message(self.EditRequested(key))
+
+    def action_regenerate(self) -> None:
+        """Regenerate the selected (or last) AI answer, as a new branch."""
+        key = self._target("ai")
+        if key is not None:
+            self.post_message(self.RegenerateRequested(key))
+
+    def action_branch(self, delta: int) -> None:
+        """Show the previous (-1) or next (1) branch at the selected (or last labelled)
+        message."""
+        entry = self._selection.entry()
+        key = entry.key if entry is not None else None
+        if key is None or key not in self._labels:
+            labelled = [e.key for e in self._layout.entries if e.key in self._labels]
+            key = labelled[-1] if labelled else key
+        if key is not None:
+            self.post_message(self.BranchRequested(key, delta))
 
     # --- search -----------------------------------------------------------------------------
 
@@ -401,6 +488,8 @@ class MessageView(ScrollView, can_focus=True):
                 content = strips[offset]
         if self._finder.active:
             content = self._finder.paint(content, self.scroll_offset.y + y, *self._matches())
+        if block is not None and block.kind == "header" and entry.key in self._labels:
+            content = self._label(content, self._labels[entry.key], content_width)
         if selected:
             bar = Strip([Segment("▌ ", base + self._palette.get("selected"))], GUTTER)
         else:
