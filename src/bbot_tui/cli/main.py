@@ -129,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="the terminal UI (the default)")
     _connection(tui, prefix="tui_")
     sub.add_parser("demo", help="the TUI against bundled demo graphs on a local server")
+    present = sub.add_parser("present", help="the TUI in presenter mode: a script, step by step")
+    present.add_argument("file", metavar="FILE", help="the demo script (YAML)")
+    present.add_argument("--tape", metavar="TAPE", help="replay steps from it if the server fails")
+    present.add_argument("--assistant", metavar="ID|GRAPH|NAME", help="instead of the script's")
+    _connection(present, prefix="tui_")
 
     run = sub.add_parser(
         "run",
@@ -305,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _launch_tui(args)
     if command == "demo":
         return _launch_demo()
+    if command == "present":
+        from bbot_tui.cli.present import present_command
+
+        return present_command(args)
     from bbot_tui.cli.common import Output, run_async
 
     output = Output()

@@ -28,6 +28,7 @@ from bbot_tui.text import one_line
 from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
 from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.themes import PRESENTER_THEME
 
 if TYPE_CHECKING:
     from bbot_tui.api.client import AgentClient
@@ -47,6 +48,7 @@ _SHEETS = (
     "interrupt_card.tcss",
     "run_options.tcss",
     "history.tcss",
+    "presenter.tcss",
 )
 """App-wide and main-screen sheets, then the widgets' and other screens' sheets (those present).
 
@@ -101,9 +103,12 @@ class BbotApp(App[int]):
         read_env: bool = False,
         persist: bool = True,
         launch_profile: Profile | None = None,
+        default_screen: Callable[[], Screen[Any]] | None = None,
         profiles_only: bool = False,
     ) -> None:
         super().__init__()
+        self.register_theme(PRESENTER_THEME)
+        self._default_screen = default_screen
         self.settings: Settings | None = settings
         """The settings (None until loaded at startup)."""
         self.client_factory: ClientFactory = client_factory or default_client
@@ -130,7 +135,9 @@ class BbotApp(App[int]):
     # --- screens -------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        """The main screen is the app's base screen."""
+        """The main screen is the app's base screen (presenter mode gives its own)."""
+        if self._default_screen is not None:
+            return self._default_screen()
         return MainScreen(id="main")
 
     @property
@@ -412,6 +419,7 @@ def make_app(
     read_env: bool = False,
     persist: bool = True,
     launch_profile: Profile | None = None,
+    default_screen: Callable[[], Screen[Any]] | None = None,
     profiles_only: bool = False,
 ) -> BbotApp:
     """Build the app (the CLI and the tests use this).
@@ -431,6 +439,8 @@ def make_app(
         launch_profile: A profile made active for this launch only, never saved (the demo's).
         profiles_only: Save only the profiles the user adds or edits, and which one is active
             (the demo: its own profile, theme and history are never written).
+        default_screen: Builds the base screen instead of the main screen (presenter mode's;
+            it receives the messages the app posts to the main screen).
 
     Returns:
         The app, not yet running.
@@ -448,6 +458,7 @@ def make_app(
         read_env=read_env,
         persist=persist,
         launch_profile=launch_profile,
+        default_screen=default_screen,
         profiles_only=profiles_only,
     )
 
