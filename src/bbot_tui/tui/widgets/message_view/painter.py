@@ -23,8 +23,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from bbot_tui.tui.widgets.message_view.document import parser, references_env
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+
+    from bbot_tui.tui.widgets.message_view.document import Definition
 
 __all__ = [
     "MARKDOWN_LIVE_LIMIT",
@@ -64,13 +68,6 @@ class Palette:
         return self.styles.get(name, Style.null())
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt().enable("strikethrough").enable("table")
-
-
 @lru_cache(maxsize=8)
 def _markdown_template(theme: str) -> Any:
     from rich.markdown import Markdown
@@ -78,16 +75,31 @@ def _markdown_template(theme: str) -> Any:
     return Markdown("", code_theme=theme)
 
 
-def _markdown(text: str, theme: str) -> Any:
+def _markdown(
+    text: str, theme: str, references: tuple[Definition, ...] = (), spaced: bool = False
+) -> Any:
     """A Rich ``Markdown`` of ``text`` that reuses one parser.
 
     ``Markdown(text)`` builds a new ``MarkdownIt`` parser each time (~1 ms, as much as parsing a
     block); a growing block is parsed many times a second. The options are copied from a
     template made by Rich itself, so only ``markup`` and ``parsed`` differ.
+
+    Args:
+        text: the block.
+        theme: the code theme.
+        references: link reference definitions from elsewhere in the message.
+        spaced: the blocks before it ask for a blank line before its first element (see
+            :mod:`.document`): an element that draws nothing is put first, so Rich writes
+            that line exactly where it would in the whole message.
     """
     markdown = copy.copy(_markdown_template(theme))
     markdown.markup = text
-    markdown.parsed = _parser().parse(text)
+    tokens = parser().parse(text, references_env(references))
+    if spaced:
+        from markdown_it.token import Token
+
+        tokens.insert(0, Token("html_block", "", 0))
+    markdown.parsed = tokens
     return markdown
 
 
@@ -132,7 +144,7 @@ class Painter:
     def __init__(self, console: Console, palette: Palette) -> None:
         self.console = console
         self.palette = palette
-        self._memo: OrderedDict[tuple[str, int], list[Strip]] = OrderedDict()
+        self._memo: OrderedDict[tuple[Any, ...], list[Strip]] = OrderedDict()
 
     def reset(self, palette: Palette) -> None:
         """Draw with another palette from now on (forgets the memo)."""
@@ -158,27 +170,50 @@ class Painter:
 
     # --- Markdown -----------------------------------------------------------------------
 
-    def markdown(self, text: str, width: int) -> list[Strip]:
+    def markdown(
+        self,
+        text: str,
+        width: int,
+        references: tuple[Definition, ...] = (),
+        spaced: bool = False,
+    ) -> list[Strip]:
         """A finished Markdown block (Rich Markdown with highlighted code).
+
+        Its lines are the lines the same block has in a render of the whole message: the
+        blank line before it (when ``spaced``) and Rich's blank lines around lists and tables
+        included; a block of link reference definitions only has none.
 
         The last :data:`MEMO_SIZE` results are remembered: a thread opened again, or a message
         replaced by its identical final version, costs nothing to draw.
+
+        Args:
+            text: the block.
+            width: the width.
+            references: link reference definitions from elsewhere in the message.
+            spaced: start with the blank line Rich writes before an element here.
         """
-        key = (text, width)
+        key = (text, width, references, spaced)
         memo = self._memo
         strips = memo.get(key)
         if strips is not None:
             memo.move_to_end(key)
             return strips
-        strips = self.lines(_markdown(text, self.palette.code_theme), width)
-        strips = _trim_blank(strips, self.palette.base)
+        strips = self.lines(_markdown(text, self.palette.code_theme, references, spaced), width)
         if len(strips) <= MEMO_MAX_LINES:
             memo[key] = strips
         if len(memo) > MEMO_SIZE:
             memo.popitem(last=False)
         return strips
 
-    def growing(self, text: str, width: int, in_code: bool, cache: dict[str, Any]) -> list[Strip]:
+    def growing(
+        self,
+        text: str,
+        width: int,
+        in_code: bool,
+        cache: dict[str, Any],
+        references: tuple[Definition, ...] = (),
+        spaced: bool = False,
+    ) -> list[Strip]:
         """The block still streaming, drawn cheaply.
 
         Args:
@@ -186,6 +221,8 @@ class Painter:
             width: the width.
             in_code: the block is an unclosed fenced code block.
             cache: per-block scratch space kept between frames (rendered code lines).
+            references: link reference definitions from the finished blocks before it.
+            spaced: start with a blank line (see :meth:`markdown`).
 
         Returns:
             Its strips. A code fence is drawn as plain code on the theme's background, line
@@ -193,10 +230,12 @@ class Painter:
             as Markdown.
         """
         if in_code and text.lstrip(" ").startswith(("```", "~~~")):
-            return self._growing_code(text, width, cache)
-        if in_code or len(text) > MARKDOWN_LIVE_LIMIT:
-            return self.text(text, width)
-        return self.markdown(text, width)
+            strips = self._growing_code(text, width, cache)
+        elif in_code or len(text) > MARKDOWN_LIVE_LIMIT:
+            strips = self.text(text, width)
+        else:
+            return self.markdown(text, width, references, spaced)
+        return [self.blank(width), *strips] if spaced else strips
 
     def _growing_code(self, text: str, width: int, cache: dict[str, Any]) -> list[Strip]:
         code_lines = text.split("\n")[1:]
@@ -296,21 +335,3 @@ def _one_line(text: Text, width: int, console: Console, base: Style) -> Strip:
     segments = list(text.render(console))
     strip = Strip(Segment.apply_style(segments, base))
     return strip.crop_extend(0, width, base)
-
-
-def _is_blank(strip: Strip, background: Any) -> bool:
-    return all(
-        not segment.text.strip() and (segment.style is None or segment.style.bgcolor == background)
-        for segment in strip
-    )
-
-
-def _trim_blank(strips: list[Strip], base: Style) -> list[Strip]:
-    """Drop the empty lines Rich puts around lists and tables (blocks get their own gaps)."""
-    background = base.bgcolor
-    start, end = 0, len(strips)
-    while start < end and _is_blank(strips[start], background):
-        start += 1
-    while end > start and _is_blank(strips[end - 1], background):
-        end -= 1
-    return strips[start:end] if (start, end) != (0, len(strips)) else strips
