@@ -238,7 +238,13 @@ async def test_detach_leaves_the_run_going_and_it_is_offered_after_a_restart(
         assert not host.running
         assert host.status_bar.status == "detached"
         assert "reopen the thread" in host.status_bar.notice
-        assert host.calls == [("refresh_thread", thread_id)]
+        assert host.calls == [
+            ("refresh_thread", thread_id),
+            ("watch_detached", (thread_id, run_id)),  # the row follows the run to its end
+        ]
+        note = runs.transcript.messages[-1]
+        assert note.role == "note" and "detached" in note.text
+        assert not any(m.streaming for m in runs.transcript.messages)
         client = host.services.client
         assert (await client.runs.get(thread_id, run_id)).status in ("pending", "running")
         await app.workers.wait_for_complete()
@@ -309,3 +315,29 @@ async def test_rejoins_are_counted_in_the_status_bar(server_url: str, tmp_path: 
             assert answer == " ".join(f"tok{i}" for i in range(300))
     finally:
         await proxy.stop()
+
+
+async def test_waiting_for_a_detached_run_refreshes_its_row_once_it_ended(
+    server_url: str, tmp_path: Path
+) -> None:
+    app = _app(server_url, tmp_path)
+    async with app.run_test():
+        host = app.host
+        runs = host.runs
+        await _select(host, "slow", tokens=40, delay=0.02)
+        run = asyncio.create_task(runs.execute(RunPlan("send", text="hello")))
+        session = runs.session
+        assert session is not None
+        await _until(lambda: session.run_id is not None and host.running, "the run")
+        thread_id, run_id = host.threads.thread_id, session.run_id
+        assert thread_id is not None and run_id is not None
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        runs.detached()
+        assert host.thread_pane.get(thread_id) is not None
+        await asyncio.wait_for(runs.wait_detached(thread_id, run_id), 60)
+        client = host.services.client
+        assert (await client.runs.get(thread_id, run_id)).status == "success"
+        row = host.thread_pane.get(thread_id)
+        assert row is not None and row.status == "idle"

@@ -146,6 +146,10 @@ class HostScreen(Screen[None]):
         self.calls.append(("refresh_thread", thread_id))
         return None
 
+    def watch_detached(self, thread_id: str, run_id: str) -> object:
+        self.calls.append(("watch_detached", (thread_id, run_id)))
+        return None
+
     def drain_run_state(self) -> object:
         self.calls.append(("drain_run_state", None))
         return self.run_worker(self.ledger.drain(), group="run-state")

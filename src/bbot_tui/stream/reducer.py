@@ -33,6 +33,7 @@ from bbot_tui.stream.message_mode import MessagesMode, TupleMode
 from bbot_tui.stream.steps import NodeSteps
 from bbot_tui.stream.timing import Stopwatch
 from bbot_tui.stream.transcript import (
+    CLIENT_ROLES,
     Message,
     PendingInterrupt,
     Transcript,
@@ -198,7 +199,7 @@ class Reducer:
                 seen.add(id(message))
                 order.append(message)
         for message in list(t.messages):
-            if id(message) in seen or message.role == "error":
+            if id(message) in seen or message.role in CLIENT_ROLES:
                 continue
             if keep_unsaved and self._assembler.from_this_run(message):
                 message.streaming = message.local = False

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "CLIENT_ROLES",
+    "NOTE",
     "Message",
     "NodeStep",
     "PendingInterrupt",
@@ -29,6 +31,13 @@ __all__ = [
 ]
 
 StopKind = Literal["question", "breakpoint", "cancelled", "error"]
+
+NOTE = "note"
+"""The role of a line the client adds to say what happened: the answer sent to a question, a
+detach. Never in a thread state; drawn as one compact line."""
+
+CLIENT_ROLES = ("error", NOTE)
+"""Roles of blocks only the client makes: reconciling with the thread state keeps them."""
 
 _ROLE = {
     "human": "human",
@@ -369,11 +378,29 @@ class Transcript:
         self._dirty.add(message.key)
 
     def reorder(self, order: list[Message]) -> None:
-        """Put messages in ``order``; messages not in it keep their place after them."""
+        """Put messages in ``order``; messages not in it go after them, except notes.
+
+        A note stays right after the message it followed (an answer reads after its question,
+        before the answer's run); with that message gone, it goes after the others.
+        """
         listed = {id(m) for m in order}
-        rest = [m for m in self.messages if id(m) not in listed]
-        if [id(m) for m in self.messages] != [id(m) for m in order + rest]:
-            self.messages = order + rest
+        result = list(order)
+        rest: list[Message] = []
+        for index, message in enumerate(self.messages):
+            if id(message) in listed:
+                continue
+            anchor = next((p for p in reversed(self.messages[:index]) if id(p) in listed), None)
+            if message.role != NOTE or anchor is None:
+                rest.append(message)
+                continue
+            at = next(i for i, m in enumerate(result) if m is anchor) + 1
+            while at < len(result) and result[at].role == NOTE:
+                at += 1  # after the notes anchored there before it
+            result.insert(at, message)
+            listed.add(id(message))
+        result += rest
+        if [id(m) for m in self.messages] != [id(m) for m in result]:
+            self.messages = result
             self.touch_meta()
 
     def add_user_message(self, text: str, message_id: str | None = None) -> Message:
@@ -388,6 +415,22 @@ class Transcript:
         message = self.new_message(message_id, "human", local=True)
         message.set_text(text)
         return message
+
+    def add_note(self, text: str) -> Message:
+        """Add a line that says what happened (see :data:`NOTE`): an answer sent, a detach."""
+        message = self.new_message(None, NOTE)
+        message.set_text(text)
+        return message
+
+    def detach(self, note: str) -> None:
+        """The client stopped following the run: nothing streams any more here, and a note
+        says so (the run goes on on the server)."""
+        for message in self.messages:
+            if message.streaming:
+                message.streaming = False
+                self.touch(message)
+        self.add_note(note)
+        self.touch_meta()
 
     def begin_run(self, now: float | None = None) -> None:
         """Reset the run-level state for a new run (messages stay)."""
@@ -412,4 +455,4 @@ class Transcript:
 
     def to_json(self) -> list[dict[str, Any]]:
         """The messages as JSON (``--json`` summaries, golden tests)."""
-        return [m.to_json() for m in self.messages if m.role != "error"]
+        return [m.to_json() for m in self.messages if m.role not in CLIENT_ROLES]

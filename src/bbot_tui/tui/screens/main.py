@@ -371,6 +371,11 @@ class MainScreen(Screen[None]):
         await self.threads.refresh(thread_id)
 
     @work(group="thread-ops", exit_on_error=False)
+    async def watch_detached(self, thread_id: str, run_id: str) -> None:
+        """Refresh a detached run's thread in the pane once the run ended on the server."""
+        await self.runs.wait_detached(thread_id, run_id)
+
+    @work(group="thread-ops", exit_on_error=False)
     async def thread_op(
         self, kind: Literal["delete", "copy", "rename"], thread_id: str, title: str = ""
     ) -> None:

@@ -40,6 +40,12 @@ __all__ = ["RememberedRun", "RunController", "RunHost", "RunKind", "RunPlan"]
 RunKind = Literal["send", "resume", "continue", "rerun", "open", "join"]
 """What a run plan does."""
 
+DETACHED_NOTE = "detached: the run goes on on the server; open the thread again to follow it"
+"""The line under a detached run's answer (which stops growing here)."""
+
+DETACHED_POLL_MAX = 5.0
+"""The longest wait, in seconds, between two looks at a detached run."""
+
 
 @dataclass
 class RunPlan:
@@ -135,6 +141,10 @@ class RunHost(Protocol):
 
     def refresh_thread(self, thread_id: str) -> object:
         """Show a thread's new status in the thread list (in a worker)."""
+        ...
+
+    def watch_detached(self, thread_id: str, run_id: str) -> object:
+        """Wait for a detached run to end, then refresh its thread's row (in a worker)."""
         ...
 
     def drain_run_state(self) -> object:
@@ -407,8 +417,37 @@ class RunController:
         bar = host.status_bar
         bar.status = "detached"
         bar.notice = "the run goes on on the server; reopen the thread to follow it"
-        if self._threads.thread_id is not None:
-            host.refresh_thread(self._threads.thread_id)
+        # the answer stops growing here: say so, instead of "streaming…" and a frozen cursor
+        self.transcript.detach(DETACHED_NOTE)
+        thread_id = self._threads.thread_id
+        if thread_id is not None:
+            host.refresh_thread(thread_id)  # busy now…
+            run_id = self.session.run_id if self.session is not None else None
+            if run_id is not None:
+                host.watch_detached(thread_id, run_id)  # …and its status once the run ended
+
+    async def wait_detached(self, thread_id: str, run_id: str) -> None:
+        """Poll a detached run until it ends, then show its thread's new status in the list.
+
+        The poll backs off from half a second to :data:`DETACHED_POLL_MAX`; it gives up quietly
+        when the server cannot be asked (the row then keeps its last status).
+        """
+        import asyncio
+
+        from bbot_tui.api.errors import ApiError
+
+        client = self._host.services.client
+        delay = 0.5
+        try:
+            while True:
+                run = await client.runs.get(thread_id, run_id)
+                if run.status not in ("pending", "running"):
+                    break
+                await asyncio.sleep(delay)
+                delay = min(DETACHED_POLL_MAX, delay * 1.5)
+            await self._threads.refresh(thread_id)
+        except ApiError:
+            return
 
     # --- remembering streaming runs (rejoin after a restart) ------------------------------
 
