@@ -15,12 +15,14 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING, Any, Literal
 
 from bbot_tui.text import sanitize
+from bbot_tui.tui.widgets.message_view.document import block_facts, references_in
 from bbot_tui.tui.widgets.message_view.markdown_blocks import BlockSplitter, estimate_lines
 
 if TYPE_CHECKING:
     from textual.strip import Strip
 
     from bbot_tui.stream.transcript import Message, ToolCall, Transcript
+    from bbot_tui.tui.widgets.message_view.document import BlockFacts, Definition
     from bbot_tui.tui.widgets.message_view.painter import Painter
 __all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
 
@@ -45,19 +47,26 @@ class Block:
         cheap: its strips were drawn with the live (cheap) renderer.
         sized: ``lines`` comes from an earlier measurement at this width (a good guess).
         cache: per-block scratch space of the live renderer.
+        facts: what a finished ``md`` block holds for its message (definitions, spacing),
+            None until asked for (see :mod:`.document`).
+        references: the message's link reference definitions this ``md`` block may use.
+        spaced: the ``md`` blocks before it leave a blank line to draw before it.
     """
 
     __slots__ = (
         "cache",
         "cheap",
         "detail",
+        "facts",
         "gap",
         "in_code",
         "kind",
         "lines",
         "live",
         "measured",
+        "references",
         "sized",
+        "spaced",
         "strips",
         "style",
         "text",
@@ -79,6 +88,9 @@ class Block:
         self.tool: tuple[str, str, str | None, bool, bool] | None = None
         self.cheap = False
         self.cache: dict[str, Any] = {}
+        self.facts: BlockFacts | None = None
+        self.references: tuple[Definition, ...] = ()
+        self.spaced = False
 
     @property
     def height(self) -> int:
@@ -89,7 +101,9 @@ class Block:
         """Set :attr:`lines` to a guess for ``width`` (unless measured at this width)."""
         if self.measured or self.sized:
             return
-        if self.kind in ("md", "text"):
+        if self.kind == "md" and self.facts is not None and not self.facts.renders:
+            self.lines = 0  # link reference definitions only
+        elif self.kind in ("md", "text"):
             self.lines = estimate_lines(self.text, width) + (1 if self.kind == "md" else 0)
         elif self.kind == "tool" and self.tool is not None and not self.tool[4]:
             self.lines = 2 + self.tool[1].count("\n") + (self.tool[2] or "").count("\n")
@@ -113,10 +127,12 @@ class Block:
         self.cheap = False
         if kind == "md":
             if self.live:
-                strips = painter.growing(self.text, width, self.in_code, self.cache)
+                strips = painter.growing(
+                    self.text, width, self.in_code, self.cache, self.references, self.spaced
+                )
                 self.cheap = True
             else:
-                strips = painter.markdown(self.text, width)
+                strips = painter.markdown(self.text, width, self.references, self.spaced)
         elif kind == "text":
             strips = painter.text(self.text, width, painter.palette.get(self.style))
         elif kind == "header":
@@ -127,7 +143,8 @@ class Block:
             strips = painter.cursor(width)
         else:
             strips = [painter.blank(width)]
-        self.strips = strips or [painter.blank(width)]
+        # a Markdown block may draw nothing (definitions only), as in the whole message
+        self.strips = strips if strips or kind == "md" else [painter.blank(width)]
         self.lines = len(self.strips)
         self.measured = self.sized = True
         return self.strips
@@ -167,8 +184,11 @@ class Entry:
 
     __slots__ = (
         "_body",
+        "_definitions",
         "_gen",
+        "_known",
         "_note",
+        "_spaced",
         "_splitter",
         "_tail",
         "_tools",
@@ -195,6 +215,9 @@ class Entry:
         self._tail: list[Block] = []
         self._tools: list[Block] = []
         self._note: Block | None = None
+        self._definitions: dict[str, Definition] = {}
+        self._known: tuple[Definition, ...] = ()
+        self._spaced = False
 
     @property
     def key(self) -> str:
@@ -264,7 +287,8 @@ class Entry:
             blocks.append(cursor)
         blocks.append(old[-1] if old and old[-1].kind == "gap" else Block("gap"))
         for index, block in enumerate(blocks):
-            block.gap = 1 if index > 1 and block.kind in ("md", "tool", "text") else 0
+            # Markdown blocks draw the blank lines between them themselves (see .document)
+            block.gap = 1 if index > 1 and block.kind in ("tool", "text") else 0
             block.guess(width)
         offsets = self.offsets
         first = 0
@@ -304,6 +328,13 @@ class Entry:
         return block
 
     def _markdown(self, message: Message) -> list[Block]:
+        """The Markdown blocks of an answer: finished ones kept, the growing one updated.
+
+        Each block is told what the rest of the message means for it (see :mod:`.document`):
+        the link reference definitions of the finished blocks, and whether the blocks before
+        it leave a blank line to draw. A block whose references change (a definition arrived)
+        is drawn again; the others keep their strips.
+        """
         splitter = self._splitter
         if splitter is None:
             splitter = self._splitter = BlockSplitter()
@@ -311,13 +342,22 @@ class Entry:
         if splitter.generation != self._gen:
             self._gen = splitter.generation
             self._body, self._tail = [], []
+            self._definitions, self._known, self._spaced = {}, (), False
         closed = splitter.closed
         body = self._body
         tails = self._tail
+        fresh = len(body)
+        definitions = self._definitions
         while len(body) < len(closed):
             text = closed[len(body)]
             block = tails.pop(0) if tails and tails[0].text == text else Block("md", text)
             _settle(block, text, live=False)
+            _space(block, self._spaced)
+            facts = _facts(block)
+            for definition in facts.definitions:
+                definitions.setdefault(definition.label, definition)
+            if facts.renders:
+                self._spaced = facts.spaced_after
             body.append(block)
         texts = splitter.tail(final=not message.streaming)
         new_tail: list[Block] = []
@@ -328,6 +368,27 @@ class Entry:
             block.in_code = live and splitter.open_is_code
             new_tail.append(block)
         self._tail = new_tail
+        # definitions count once their block is finished: the growing one's may still change
+        finished = [block for block in new_tail if not block.live]
+        if any(_facts(block).definitions for block in finished):
+            definitions = dict(definitions)
+            for block in finished:
+                for definition in _facts(block).definitions:
+                    definitions.setdefault(definition.label, definition)
+        known = tuple(definitions.values())
+        if known != self._known:  # a definition arrived: every block may use it
+            self._known = known
+            fresh = 0
+        for block in body[fresh:]:
+            _refer(block, references_in(block.text, known))
+        spaced = self._spaced
+        for block in new_tail:
+            _space(block, spaced)
+            _refer(block, references_in(block.text, known))
+            if not block.live:
+                facts = _facts(block)
+                if facts.renders:
+                    spaced = facts.spaced_after
         return body + new_tail
 
     def _tool_blocks(self, transcript: Transcript | None) -> list[Block]:
@@ -347,10 +408,33 @@ def _settle(block: Block, text: str, live: bool) -> None:
     """Point a reused block at its (possibly longer) text; forget what no longer holds."""
     if block.text != text:
         block.text = text
+        block.facts = None
         block.invalidate()
     elif block.live and not live and block.cheap:
         block.invalidate()  # drawn cheaply while growing: draw it properly now
     block.live = live
+
+
+def _facts(block: Block) -> BlockFacts:
+    """The facts of a finished Markdown block (computed once per text)."""
+    facts = block.facts
+    if facts is None:
+        facts = block.facts = block_facts(block.text)
+    return facts
+
+
+def _space(block: Block, spaced: bool) -> None:
+    """Tell a Markdown block whether a blank line goes before it; redraw it if that changed."""
+    if block.spaced != spaced:
+        block.spaced = spaced
+        block.invalidate()
+
+
+def _refer(block: Block, references: tuple[Definition, ...]) -> None:
+    """Give a Markdown block the definitions it may use; redraw it if they changed."""
+    if block.references != references:
+        block.references = references
+        block.invalidate()
 
 
 def _tool_data(
