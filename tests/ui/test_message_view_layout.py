@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -145,6 +146,59 @@ def test_strip_cache_keeps_the_budget_and_forgets_on_resize_and_restyle() -> Non
     layout.measure(0, 100_000)
     assert layout.total > total  # narrower: more lines
     assert layout.total == len(layout.export())
+
+
+def _held(layout: StripLayout) -> int:
+    return sum(len(b.strips) for e in layout.entries for b in e.blocks or () if b.strips)
+
+
+def test_a_block_drawn_again_is_counted_once() -> None:
+    transcript = Transcript()
+    answer = transcript.new_message("a1", "ai")
+    answer.streaming = True
+    layout, sync = _build(transcript)
+    for i in range(300):  # the growing block is drawn again after every token
+        answer.append(f"word{i} " + ("\n\n" if i % 50 == 49 else ""))
+        transcript.touch(answer)
+        sync.pull()
+        layout.measure(0, 100_000)
+        assert layout.cached_lines == _held(layout), i
+    assert layout.cached_lines < 60
+
+
+def test_a_definition_arriving_redraws_only_the_blocks_that_use_it() -> None:
+    transcript = Transcript()
+    answer = transcript.new_message("a1", "ai")
+    answer.streaming = True
+    layout, sync = _build(transcript)
+    text = (
+        "Here is the answer, see [the docs][1] and [the guide][guide].\n\n"
+        "A paragraph without references.\n\n"
+        "[1]: https://example.com/docs\n"
+        "[guide]: https://example.com/guide\n\n"
+        "After the definitions.\n"  # its line ends: the definitions block is finished
+    )
+    drawn: dict[str, list[object]] = {"uses": [], "plain": []}
+    for token in re.findall(r"\s*\S{1,5}|\s+", text):
+        answer.append(token)
+        transcript.touch(answer)
+        sync.pull()
+        layout.measure(0, 100_000)
+        blocks = layout.entries[0].blocks or []
+        for name, start in (("uses", "Here is"), ("plain", "A paragraph")):
+            block = next((b for b in blocks if b.text.startswith(start) and not b.live), None)
+            if block is not None and (not drawn[name] or drawn[name][-1] is not block.strips):
+                drawn[name].append(block.strips)
+    lines = [strip.text.rstrip() for strip in layout.export()]
+    assert lines[1] == "Here is the answer, see the docs and the guide."
+    assert not any("[1]" in line or "https://" in line for line in lines)  # definitions unseen
+    assert len(drawn["uses"]) == 2  # drawn when finished, and once more with its links
+    assert "[the docs][1]" in drawn["uses"][0][0].text  # type: ignore[index]
+    assert len(drawn["plain"]) == 1  # never drawn again
+    uses = next(b for b in layout.entries[0].blocks or [] if b.text.startswith("Here is"))
+    assert [d.label for d in uses.references] == ["1", "GUIDE"]
+    links = {segment.style.link for segment in uses.strips[0] if segment.style}  # type: ignore[index]
+    assert {"https://example.com/docs", "https://example.com/guide"} <= links
 
 
 def test_anchor_holds_a_line_while_heights_above_change() -> None:

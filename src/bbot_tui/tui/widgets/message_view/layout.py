@@ -87,7 +87,8 @@ class StripLayout:
         self._index: dict[str, int] = {}
         self._starts: list[int] = [0]
         self._width = 1
-        self._rendered: OrderedDict[int, Block] = OrderedDict()
+        self._rendered: OrderedDict[int, tuple[Block, int]] = OrderedDict()
+        """Blocks holding strips by ``id``, least recently drawn first, with their line count."""
         self._rendered_lines = 0
 
     # --- what is laid out -------------------------------------------------------------------
@@ -340,17 +341,18 @@ class StripLayout:
         return changed, finished
 
     def _remember(self, block: Block, strips: list[Strip]) -> None:
+        """Count ``block``'s new strips in the cache (most recent last); drop the least
+        recently drawn blocks' strips beyond the budget."""
         key = id(block)
         previous = self._rendered.pop(key, None)
-        if previous is not None and previous.strips is not None and previous is not block:
-            self._rendered_lines -= len(previous.strips)
-        self._rendered[key] = block
+        if previous is not None:  # drawn before (a growing block, a redraw): its old lines
+            self._rendered_lines -= previous[1]
+        self._rendered[key] = (block, len(strips))
         self._rendered_lines += len(strips)
         while self._rendered_lines > self.budget and len(self._rendered) > 1:
-            _, old = self._rendered.popitem(last=False)
-            if old.strips is not None:
-                self._rendered_lines -= len(old.strips)
-                old.strips = None
+            _, (old, lines) = self._rendered.popitem(last=False)
+            self._rendered_lines -= lines
+            old.strips = None
 
     # --- anchors ----------------------------------------------------------------------------
 
