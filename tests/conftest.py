@@ -58,6 +58,22 @@ def _isolate_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _no_system_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Never the user's real keyring: the ``null`` backend here and in child processes.
+
+    A test that needs a keyring sets its own with ``keyring.set_keyring`` (restored after).
+    """
+    import keyring
+    from keyring.backends import null
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """The session's running ``LocalServer`` (``url``, ``pid``, ``log_path``)."""

@@ -13,6 +13,7 @@ import argparse
 from dataclasses import asdict
 
 from bbot_tui.cli.common import EXIT_ERROR, EXIT_OK, Output, UsageError, resolve_connection
+from bbot_tui.config.secrets import describe_store
 from bbot_tui.config.security import mask_key
 from bbot_tui.session.connect import env_overrides
 from bbot_tui.session.doctor import run_checks
@@ -32,6 +33,8 @@ async def doctor_command(args: argparse.Namespace, output: Output) -> int:
         trust_env = conn.use_environment_proxy
         key = conn.api_key.get_secret_value() if conn.api_key is not None else None
         where = conn.describe_key()
+        if conn.key_source == "profile" and conn.profile is not None:
+            where += ", " + describe_store(conn.profile.key_store, has_key=True)
     except UsageError:
         if args.url is None:
             raise

@@ -3,8 +3,10 @@
 
 One pydantic model tree, :class:`Settings` → :class:`Profile`, with a docstring on every field
 and a ``version`` for migrations. The API key is a ``SecretStr``: ``repr``, ``str``,
-``model_dump()`` and ``model_dump_json()`` never show it. Only :func:`save_settings` writes it,
-in clear, into a 0600 file inside a 0700 directory.
+``model_dump()`` and ``model_dump_json()`` never show it. Only :func:`save_settings` stores it:
+in the system keyring when there is one (:mod:`bbot_tui.config.secrets`; the file then keeps
+``"key_store": "keyring"`` and no key), else in clear in a 0600 file inside a 0700 directory.
+:func:`load_settings` reads it back from where it is.
 
 Loading never raises for bad data. A file that cannot be read, decoded, parsed or validated is
 moved aside as ``settings.json.corrupt-<UTC timestamp>`` (never overwritten), and the app starts
@@ -38,7 +40,8 @@ from pydantic import (
     field_validator,
 )
 
-from bbot_tui.config import paths
+from bbot_tui.config import paths, secrets
+from bbot_tui.config.secrets import KeyStore
 from bbot_tui.config.security import (
     RESERVED_HEADERS,
     cleartext_risk,
@@ -107,6 +110,11 @@ class Profile(BaseModel):
 
     allow_insecure_http: bool = False
     """Allow sending the key over plain http to a non-loopback host (explicit opt-in)."""
+
+    key_store: KeyStore | None = None
+    """``keyring`` when the key is kept in the system keyring (this file then holds no key);
+    None when it is in this file, or not saved yet. Written by :func:`save_settings`, read
+    by :func:`load_settings`, never set by hand."""
 
     use_environment_proxy: bool = True
     """Take the proxy (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) and the CA
@@ -444,10 +452,35 @@ def load_settings(path: Path | None = None) -> LoadResult:
     if len(problems) > _MAX_PROBLEMS:
         more = len(problems) - _MAX_PROBLEMS + 1
         problems = [*problems[: _MAX_PROBLEMS - 1], f"… and {more} more problems."]
+    warnings += _keys_from_keyring(settings)
     _register_keys(settings)
     if problems:
         return _corrupt(path, "has invalid settings", settings, warnings, problems)
     return LoadResult(settings=settings, warnings=warnings)
+
+
+def _keys_from_keyring(settings: Settings) -> list[str]:
+    """Read the keys kept in the system keyring into their profiles. Returns warnings."""
+    warnings: list[str] = []
+    for name, profile in settings.profiles.items():
+        if profile.key_store != "keyring" or profile.api_key is not None:
+            continue
+        key = secrets.load_key(name)
+        if key is not None:
+            try:
+                profile.api_key = SecretStr(key)
+                continue
+            except ValidationError:
+                where = "holds a key that is not valid"
+        elif secrets.keyring_available():
+            where = "has no key for it"
+        else:
+            where = "is not available here"
+        warnings.append(
+            f"Profile {one_line(name, 40)!r}: its API key is kept in the system keyring, which "
+            f"{where}; enter the key again in the connection form (F3)."
+        )
+    return warnings
 
 
 def _register_keys(settings: Settings) -> None:
@@ -460,6 +493,10 @@ def _register_keys(settings: Settings) -> None:
 # --------------------------------------------------------------------------- saving
 
 _write_lock = threading.Lock()
+_KEYRING_MARK = b'"key_store": "keyring"'
+_KEY_MARK = b'"api_key": "'
+"""How :func:`_serialize` writes a key (``json.dumps(indent=2)``); with neither in sight a
+save makes no keyring call."""
 _sequence = itertools.count(1)
 _last_written: dict[Path, int] = {}
 
@@ -478,19 +515,71 @@ def _serialize(settings: Settings) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
 
 
+def _keyring_names(path: Path) -> set[str]:
+    """The profiles whose key the file at ``path`` says is in the keyring (none if unreadable)."""
+    try:
+        raw = path.read_bytes()
+        if _KEYRING_MARK not in raw:
+            return set()
+        data = json.loads(raw)
+        profiles = data.get("profiles") if isinstance(data, dict) else None
+    except (OSError, ValueError, RecursionError):
+        return set()
+    if not isinstance(profiles, dict):
+        return set()
+    return {
+        name
+        for name, profile in profiles.items()
+        if isinstance(profile, dict) and profile.get("key_store") == "keyring"
+    }
+
+
+def _place_keys(payload: bytes, path: Path) -> bytes:
+    """Move each profile's key from the payload to the system keyring, where there is one.
+
+    A key the keyring took is left out of the file (``"key_store": "keyring"``); one it could
+    not take stays in the file (``"key_store": null``). A profile marked ``keyring`` without a
+    key (the keyring could not be read at load) keeps its mark, and its key stays where it
+    is. Keys of profiles that are gone, or whose key was removed, leave the keyring.
+    """
+    before = _keyring_names(path)
+    if not before and _KEY_MARK not in payload:
+        return payload  # no key to place, none to remove (most saves: history, options)
+    data = json.loads(payload)
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    kept: set[str] = set()
+    for name, profile in (profiles if isinstance(profiles, dict) else {}).items():
+        key = profile.get("api_key")
+        if key:
+            stored = secrets.store_key(name, key)
+            profile["key_store"] = "keyring" if stored else None
+            if stored:
+                profile["api_key"] = None
+                kept.add(name)
+        elif profile.get("key_store") == "keyring":
+            kept.add(name)
+        else:
+            profile["key_store"] = None
+    for name in before - kept:
+        secrets.delete_key(name)
+    return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
 def _write_atomic(payload: bytes, path: Path, sequence: int) -> None:
     with _write_lock:
         if _last_written.get(path, 0) > sequence:
             return  # a newer snapshot is already on disk
-        paths.atomic_write(path, payload, mode=FILE_MODE)
+        paths.atomic_write(path, _place_keys(payload, path), mode=FILE_MODE)
         _last_written[path] = sequence
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     """Write settings atomically to a 0600 file in a 0700 directory.
 
-    One-launch profiles (:func:`with_launch_profile`) are not written. The API key is
-    written in clear: the file's mode is the protection.
+    One-launch profiles (:func:`with_launch_profile`) are not written. Each API key goes to
+    the system keyring when there is one (:mod:`bbot_tui.config.secrets`), else it is written
+    in clear: the file's mode is the protection. The keyring may block: the TUI calls
+    :func:`asave_settings`.
 
     Args:
         settings: The settings to write.
