@@ -228,8 +228,9 @@ class CompareSide:
         except errors.ApiError as exc:
             self.error = one_line(exc.message, 300)
 
-    async def resume(self, command: Command, on_update: UpdateHook | None = None) -> None:
-        """Answer the side's pending interrupt (or continue from its breakpoint)."""
+    async def resume(self, command: Command | None, on_update: UpdateHook | None = None) -> None:
+        """Answer the side's pending interrupt (``command``) or continue from its breakpoint
+        (None: a run with no input)."""
         body = self.options.build(
             self.assistant.assistant_id, None, command, entity_id=self.assistant.entity_id
         )

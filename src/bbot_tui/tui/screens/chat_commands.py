@@ -43,6 +43,7 @@ SLASH_ACTIONS: dict[SlashName, str] = {
     "options": "run_options",
     "history": "history",
     "breakpoints": "breakpoints",
+    "compare": "compare",
     "export": "export",
     "search": "search",
     "theme": "theme",

@@ -774,6 +774,31 @@ class MainScreen(Screen[None]):
         """``/theme NAME``: switch the colour theme (no name: Textual's theme picker)."""
         self.chat.theme(name)
 
+    def action_compare(self, name: str = "") -> None:
+        """``/compare [ASSISTANT]``: the same message to two assistants, side by side."""
+        from bbot_tui.tui.screens.compare import CompareScreen
+
+        other = None
+        if name:
+            other = self.chat.find_assistant(name)
+            if other is None:
+                self.notify(
+                    f"No assistant is called {one_line(name, 60)!r}.",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+        services = self.services
+        saved = services.settings.run_options if services.settings is not None else {}
+        screen = CompareScreen(
+            services.client,
+            list(self.assistant_pane.assistants),
+            saved=saved,
+            a=self.assistant,
+            b=other,
+        )
+        self.app.push_screen(screen)
+
     def action_slash_help(self) -> None:
         """``/help``: list the slash commands."""
         self.chat.help()

@@ -51,6 +51,11 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand("Run options…", "Stream modes, breakpoints, config… (ctrl+o)", "run_options"),
     PaletteCommand("History / time travel…", "Checkpoints of the thread (ctrl+t)", "history"),
     PaletteCommand("Breakpoints…", "Stop before/after graph nodes (F9)", "breakpoints"),
+    PaletteCommand(
+        "Compare two assistants…",
+        "The same message to two assistants side by side, then the diff (/compare)",
+        "compare",
+    ),
     PaletteCommand("Refresh", "Reload assistants and threads (F5)", "refresh"),
     # the slash commands (issue 12): each runs the same action as its /command
     PaletteCommand("Switch assistant…", "Pick an assistant (/assistant NAME)", "switch_assistant"),
