@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from bbot_tui.text import one_line
+from bbot_tui.tui.clipboard import SystemClipboard
 from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
 from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.screens.main import MainScreen
@@ -131,6 +132,17 @@ class BbotApp(App[int]):
         self._client_profile: str | None = None
         self.ready = asyncio.Event()
         """Set once the settings are loaded and the first profile (if any) is active."""
+        self.system_clipboard = SystemClipboard()
+        """Where a copy goes besides OSC 52 (``pbcopy``, ``wl-copy``, ``xclip``…, if any)."""
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy to the terminal's clipboard (OSC 52) and to the system clipboard, if any.
+
+        The system tool runs in the background (:mod:`bbot_tui.tui.clipboard`): it never
+        blocks the event loop, and a missing or hung tool leaves OSC 52 alone.
+        """
+        super().copy_to_clipboard(text)
+        self.system_clipboard.copy(text)
 
     # --- screens -------------------------------------------------------------------------
 
