@@ -134,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     present.add_argument("--tape", metavar="TAPE", help="replay steps from it if the server fails")
     present.add_argument("--assistant", metavar="ID|GRAPH|NAME", help="instead of the script's")
     _connection(present, prefix="tui_")
+    serve = sub.add_parser(
+        "serve",
+        help="the TUI as a web page (-- ARGS: the app's, e.g. -- present FILE)",
+        description="Serve the TUI in a browser: a page behind a random token, on loopback.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, metavar="N", help="default: a free one")
+    serve.add_argument("app", nargs=argparse.REMAINDER, metavar="-- ARGS", help="the app's args")
 
     run = sub.add_parser(
         "run",
@@ -272,6 +280,10 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
         from bbot_tui.cli.export import export_command
 
         return export_command
+    if command == "serve":
+        from bbot_tui.cli.serve import serve_command
+
+        return serve_command
     if command == "script":
         from bbot_tui.cli.script import script_command
 
