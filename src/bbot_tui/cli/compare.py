@@ -110,7 +110,7 @@ async def compare_command(args: argparse.Namespace, output: Output) -> int:
         )
 
         def progress(side: CompareSide, update: SessionUpdate) -> None:
-            if update.phase == "done" and not args.json:
+            if update.phase == "done" and not side.running and not args.json:
                 output.note(f"■ {side.label} {side.name}: {side.status}")
 
         for side in comparison.sides:

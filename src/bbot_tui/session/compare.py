@@ -178,6 +178,8 @@ class CompareSide:
         self.session = RunSession(client)
         self.thread_id: str | None = None
         self.error: str | None = None
+        self.running = False
+        """A run of this side is being followed."""
         self._ran = False
 
     @property
@@ -192,7 +194,9 @@ class CompareSide:
 
     @property
     def status(self) -> str:
-        """``failed`` (before the run ended), or the last run's outcome."""
+        """``running``, ``failed`` (before the run ended), or the last run's outcome."""
+        if self.running:
+            return "running"
         if self.error is not None:
             return "failed"
         return self.session.outcome.status if self._ran else "not started"
@@ -246,16 +250,19 @@ class CompareSide:
         text: str | None,
         on_update: UpdateHook | None,
     ) -> None:
-        self._ran = True
+        self._ran = self.running = True
         session = self.session
-        if self.options.mode == "wait":
-            await session.wait(body, thread_id=self.thread_id, user_text=text)
-            if on_update is not None:
-                on_update(self, SessionUpdate([], None, "done"))
-            return
-        async for update in session.run(body, thread_id=self.thread_id, user_text=text):
-            if on_update is not None:
-                on_update(self, update)
+        try:
+            if self.options.mode == "wait":
+                await session.wait(body, thread_id=self.thread_id, user_text=text)
+            else:
+                async for update in session.run(body, thread_id=self.thread_id, user_text=text):
+                    if on_update is not None:
+                        on_update(self, update)
+        finally:
+            self.running = False
+        if on_update is not None:
+            on_update(self, SessionUpdate([], None, "done"))
 
     def summary(self) -> dict[str, Any]:
         """The side as ``--json`` prints it: who, how, what it said and its timing."""

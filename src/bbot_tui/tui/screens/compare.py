@@ -83,6 +83,7 @@ class ComparePane(Vertical):
         super().__init__(id=id)
         self.label: Label = label
         self._card_meta = -1
+        self._head = ""
 
     def compose(self) -> ComposeResult:
         """The header, the view and the card."""
@@ -108,17 +109,19 @@ class ComparePane(Vertical):
 
     def update(self, side: CompareSide, update: SessionUpdate | None) -> None:
         """The side's session yielded ``update`` (None: its state changed otherwise)."""
-        phase = update.phase if update is not None else side.status
-        running = update is not None and update.phase not in ("done", "reconciling")
+        running = side.running
         self.busy = running
         self.failed = side.error is not None or side.status == "error"
-        status = side.status if not running else phase
+        status = update.phase if running and update is not None else side.status
         head = f"{self.label} · {side.name} · {status}"
         if side.error:
             head += f" · {side.error}"
         elif update is not None and update.notice:
             head += f" · {update.notice}"
-        self.query_one(".compare-head", Static).update(one_line(sanitize(head), 200))
+        head = one_line(sanitize(head), 200)
+        if head != self._head:  # most updates are tokens: the header stays as it is
+            self._head = head
+            self.query_one(".compare-head", Static).update(head)
         transcript = side.transcript
         if transcript.meta_version != self._card_meta or not running:
             self._card_meta = transcript.meta_version
