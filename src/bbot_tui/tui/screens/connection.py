@@ -16,6 +16,7 @@ switch back to them: chosen, their fields are read-only and Save makes them acti
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -37,7 +38,7 @@ FIELDS = ("name", "base_url", "api_key", "extra_headers", "assistants_path")
 """Form fields that can show an error."""
 _NEW = "\x00new"
 _EDITABLE = ("#name", "#base_url", "#api_key", "#extra_headers", "#assistants_path")
-_EDITABLE += ("#allow-insecure", "#clear-key")
+_EDITABLE += ("#allow-insecure", "#clear-key", "#use-env-proxy")
 _PATHS = [
     ("auto (probe)", "auto"),
     ("/assistants (LangGraph)", "assistants"),
@@ -146,6 +147,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                     Input(password=True, placeholder="bbot_… (optional)", id="api_key"),
                 )
                 yield Checkbox("Remove the saved key", id="clear-key")
+                yield Static(id="key-store", classes="field-note")
                 yield from self._field(
                     "extra_headers",
                     "Extra headers (one 'Name: value' a line)",
@@ -159,6 +161,12 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                 yield Checkbox(
                     "Allow sending the key over plain http to a remote host (unsafe)",
                     id="allow-insecure",
+                )
+                yield Checkbox(
+                    "Use the environment's proxy and certificates "
+                    "(HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE…)",
+                    value=True,
+                    id="use-env-proxy",
                 )
             # outside the scrolling form, next to the buttons: seen without scrolling
             yield Static(id="test-result")
@@ -208,12 +216,31 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
         self.query_one("#allow-insecure", Checkbox).value = bool(
             profile and profile.allow_insecure_http
         )
+        self.query_one("#use-env-proxy", Checkbox).value = (
+            profile.use_environment_proxy if profile else True
+        )
+        self._show_key_store(profile)
         self._show_errors({})
         self._show_result(
             Content("Used for this launch only: Save switches to it; it cannot be edited.")
             if read_only
             else None
         )
+
+    @work(exclusive=True, group="key-store", exit_on_error=False)
+    async def _show_key_store(self, profile: Profile | None) -> None:
+        """Say where the key lives: the system keyring or settings.json (asking the keyring
+        may block, so off the event loop)."""
+        from bbot_tui.config.secrets import describe_store
+
+        has_key = profile is not None and profile.api_key is not None
+        store = profile.key_store if profile is not None else None
+        where = await asyncio.to_thread(describe_store, store, has_key=True)
+        note = self.query_one("#key-store", Static)
+        note.update(
+            Content(f"The saved key is kept {where}." if has_key else f"A key is kept {where}.")
+        )
+        note.display = profile is None or not _one_launch(profile.name)
 
     @on(Select.Changed, "#profile-select")
     def _profile_chosen(self, event: Select.Changed) -> None:
@@ -256,6 +283,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             "extra_headers": headers,
             "assistants_path": self.query_one("#assistants_path", Select).value,
             "allow_insecure_http": self.query_one("#allow-insecure", Checkbox).value,
+            "use_environment_proxy": self.query_one("#use-env-proxy", Checkbox).value,
         }
         if self._editing is not None and self._editing.name == data["name"].strip():
             data["last_assistant_id"] = self._editing.last_assistant_id
@@ -316,6 +344,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
             profile.api_key,
             profile.extra_headers,
             allow_insecure=profile.allow_insecure_http,
+            trust_env=profile.use_environment_proxy,
         )
         parts: list[str | tuple[str, str]] = []
         for check in checks:
