@@ -18,6 +18,12 @@ has one graph of each):
 :func:`resume_command` puts the answers of every pending interrupt in ONE command: one pending
 interrupt → ``{"resume": value}``; several → ``{"resume": {interrupt_id: value, …}}``.
 
+A reply typed in the composer is read by :func:`typed_answer`: for a structured approval
+question (HITL v1, HumanInterrupt) "yes"/"approve" approves, "no"/"reject" rejects, and any
+other text is a reject (v1) or a respond (HumanInterrupt) with that message; a JSON object or
+array is taken as the answer itself; a free-form question takes the text as is.
+:func:`describe_command` says in one line what a command answered (for the transcript).
+
 Nothing here imports Textual.
 """
 
@@ -41,6 +47,7 @@ __all__ = [
     "V1Action",
     "classify",
     "command_json",
+    "describe_command",
     "goto_command",
     "legacy_requests",
     "legacy_response",
@@ -48,6 +55,8 @@ __all__ = [
     "resume_command",
     "short_namespace",
     "stop_title",
+    "typed_answer",
+    "typed_command",
     "update_command",
     "v1_actions",
     "v1_decision",
@@ -59,6 +68,10 @@ LegacyKind: TypeAlias = Literal["accept", "edit", "response", "ignore"]
 V1Kind: TypeAlias = Literal["approve", "edit", "reject"]
 LEGACY_KINDS: tuple[LegacyKind, ...] = ("accept", "edit", "response", "ignore")
 V1_KINDS: tuple[V1Kind, ...] = ("approve", "edit", "reject")
+APPROVE_WORDS = frozenset({"yes", "y", "ok", "okay", "approve", "approved", "accept", "lgtm"})
+"""Replies that approve a structured question (compared without case or final punctuation)."""
+REJECT_WORDS = frozenset({"no", "n", "reject", "rejected", "deny", "decline"})
+"""Replies that reject it without a message."""
 _LEGACY_FLAGS = {
     "accept": "allow_accept",
     "edit": "allow_edit",
@@ -287,3 +300,172 @@ def stop_title(stop: str | None, next_nodes: Sequence[str], questions: int = 0) 
             return "the run waits for your answer"
         return f"the run waits for {questions} answers (sent together in one resume)"
     return ""
+
+
+def _word(text: str) -> str:
+    return text.strip().rstrip(".!").strip().casefold()
+
+
+def _typed_json(text: str) -> tuple[bool, Any]:
+    """``(True, value)`` when the text is a JSON object or array, else ``(False, None)``."""
+    stripped = text.strip()
+    if stripped[:1] not in ("{", "["):
+        return False, None
+    import json
+
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return False, None
+    return isinstance(value, dict | list), value
+
+
+def _cannot(what: str, name: str) -> ValueError:
+    return ValueError(f"{what} {name or 'this action'} is not allowed here: use the card above")
+
+
+def typed_answer(text: str, interrupt: PendingInterrupt) -> Any:
+    """The resume value a reply typed in the composer means for one question.
+
+    Args:
+        text: What the user typed.
+        interrupt: The pending question.
+
+    Returns:
+        HITL v1: approve every action ("yes", "approve"…), reject every action ("no",
+        "reject"…), or reject it with the text as the message. HumanInterrupt: accept, ignore,
+        or respond with the text. A JSON object or array is the answer itself. Any other
+        question: the text as it is.
+
+    Raises:
+        ValueError: nothing typed, or the question does not allow what the reply means.
+    """
+    if not text.strip():
+        raise ValueError("type an answer first")
+    is_json, value = _typed_json(text)
+    if is_json:
+        return value
+    shape = classify(interrupt.value)
+    word = _word(text)
+    if shape == "hitl_v1":
+        decisions = []
+        for action in v1_actions(interrupt.value):
+            kind: V1Kind = (
+                "approve" if word in APPROVE_WORDS else "reject"
+            )  # a reply is a reject with that message
+            if kind not in action.allowed:
+                raise _cannot("approving" if kind == "approve" else "rejecting", action.name)
+            message = None if word in APPROVE_WORDS | REJECT_WORDS else text.strip()
+            decisions.append(v1_decision(kind, message=message))
+        return v1_resume(decisions)
+    if shape == "legacy":
+        responses = []
+        for request in legacy_requests(interrupt.value):
+            if word in APPROVE_WORDS:
+                legacy: LegacyKind = "accept"
+            elif word in REJECT_WORDS:
+                legacy = "ignore"
+            else:
+                legacy = "response"
+            if legacy not in request.allowed:
+                verb = {"accept": "accepting", "ignore": "ignoring", "response": "replying to"}
+                raise _cannot(verb[legacy], request.action)
+            responses.append(legacy_response(legacy, text=text.strip()))
+        return legacy_resume(interrupt.value, responses)
+    return text
+
+
+def typed_command(text: str, pending: Sequence[PendingInterrupt]) -> Command:
+    """The command a reply typed in the composer sends (see :func:`typed_answer`).
+
+    Raises:
+        ValueError: no question or several (those are answered in the card), or the reply
+            does not fit the question.
+    """
+    if len(pending) != 1:
+        raise ValueError(
+            "several questions are waiting: answer them in the card above"
+            if pending
+            else "no question is waiting for an answer"
+        )
+    return resume_command({pending[0].id: typed_answer(text, pending[0])}, pending)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    from bbot_tui.text import one_line
+
+    return one_line(value if isinstance(value, str) else dump_json(value, indent=None), limit)
+
+
+def _describe_answer(value: Any, interrupt: PendingInterrupt | None) -> str:
+    shape = classify(interrupt.value) if interrupt is not None else "generic"
+    if shape == "hitl_v1" and isinstance(value, dict) and isinstance(value.get("decisions"), list):
+        assert interrupt is not None
+        names = [a.name for a in v1_actions(interrupt.value)]
+        parts = []
+        for index, decision in enumerate(value["decisions"]):
+            name = names[index] if index < len(names) else ""
+            kind = decision.get("type") if isinstance(decision, dict) else None
+            if kind == "approve":
+                parts.append(f"approved {name}".strip())
+            elif kind == "edit":
+                edited = decision.get("edited_action") or {}
+                args = edited.get("args") if isinstance(edited, dict) else None
+                parts.append(f"edited {name} to {_short(args, 50)}")
+            elif kind == "reject":
+                why = decision.get("message")
+                parts.append(f"rejected {name}".strip() + (f": {_short(why)}" if why else ""))
+            else:
+                parts.append(f"answered {_short(decision)}")
+        return "; ".join(parts)
+    if shape == "legacy":
+        assert interrupt is not None
+        requests = legacy_requests(interrupt.value)
+        items = value if isinstance(value, list) else [value]
+        parts = []
+        for index, item in enumerate(items):
+            action = requests[index].action if index < len(requests) else ""
+            kind = item.get("type") if isinstance(item, dict) else None
+            args = item.get("args") if isinstance(item, dict) else None
+            if kind == "accept":
+                parts.append(f"accepted {action}".strip())
+            elif kind == "ignore":
+                parts.append(f"ignored {action}".strip())
+            elif kind == "response":
+                parts.append(f"replied: {_short(args)}")
+            elif kind == "edit":
+                edited = args.get("args") if isinstance(args, dict) else args
+                parts.append(f"edited {action} to {_short(edited, 50)}")
+            else:
+                parts.append(f"answered {_short(item)}")
+        return "; ".join(parts)
+    return f"answered: {_short(value)}"
+
+
+def describe_command(command: Command, pending: Sequence[PendingInterrupt] = ()) -> str:
+    """What a command answered, in one line for the transcript ("you approved send_email").
+
+    Args:
+        command: The command sent (resume, update, goto).
+        pending: The questions it answers (their shape names the decisions).
+
+    Returns:
+        E.g. ``you approved send_email``, ``you answered: blue``, ``you rejected write_file:
+        not now``, ``you sent a state update {…}``, ``you sent the run to review``.
+    """
+    body = command.to_body()
+    parts: list[str] = []
+    if "resume" in body:
+        value = body["resume"]
+        by_id = {p.id: p for p in pending}
+        if len(pending) > 1 and isinstance(value, dict):
+            parts += [_describe_answer(answer, by_id.get(key)) for key, answer in value.items()]
+        else:
+            parts.append(_describe_answer(value, pending[0] if pending else None))
+    if "update" in body:
+        parts.append(f"sent a state update {_short(body['update'], 50)}")
+    if "goto" in body:
+        goto = body["goto"]
+        nodes = ", ".join(map(str, goto)) if isinstance(goto, list) else str(goto)
+        parts.append(f"sent the run to {_short(nodes, 40)}")
+    return "you " + "; ".join(parts) if parts else "you sent a command"

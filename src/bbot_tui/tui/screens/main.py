@@ -32,7 +32,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from bbot_tui.text import one_line
@@ -264,6 +264,23 @@ class MainScreen(Screen[None]):
             # the state read at the stop, shown by the card at a breakpoint
             card.state = session.last_state if session else None  # type: ignore[attr-defined]
             card.transcript = t  # type: ignore[attr-defined]
+        self._reply_typed()
+
+    @on(TextArea.Changed, "#composer")
+    def _reply_typed(self) -> None:
+        """While a question waits, show in the card the exact command Enter would send."""
+        preview: tuple[bool, str] | None = None
+        t = self.transcript
+        text = self.composer.text
+        if self.composer.mode == "answer" and text.strip() and t.interrupts:
+            from bbot_tui.session.interrupts import command_json, typed_command
+
+            try:
+                preview = (True, command_json(typed_command(text, t.interrupts)))
+            except ValueError as exc:
+                preview = (False, str(exc))
+        for card in self.query("#interrupt-card"):
+            card.typed_reply = preview  # type: ignore[attr-defined]
 
     def watch_running(self, running: bool) -> None:
         """Show the composer busy while a run streams."""
@@ -524,9 +541,13 @@ class MainScreen(Screen[None]):
             if len(t.interrupts) > 1:
                 self.notify("Several questions are waiting: answer them in the card above.")
                 return
-            from bbot_tui.session.run import build_command
+            from bbot_tui.session.interrupts import typed_command
 
-            command = build_command(resume=parse_answer(text), has_resume=True)
+            try:  # "yes" approves a structured question, a reply rejects or responds with it
+                command = typed_command(text, t.interrupts)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning", markup=False)
+                return
             plan = RunPlan("resume", command=command)
         elif t.stop == "breakpoint" and not text.strip():
             plan = RunPlan("continue")

@@ -295,9 +295,16 @@ class RunController:
             from bbot_tui.session.titles import new_thread_metadata
 
             metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, plan.text)
-            thread = await host.services.client.create_thread(metadata=metadata)
+            if options.mode == "wait":
+                thread = await host.services.client.create_thread(metadata=metadata)
+            else:  # the run creates its thread: the first token costs one request
+                from bbot_tui.api.models import Thread
+
+                thread = Thread(thread_id=str(uuid.uuid4()), metadata=metadata, status="busy")
+                new_thread = metadata
             thread_id = thread.thread_id
             self._threads.created(thread)
+        self._note_answer(plan)
         user_text = plan.text if plan.kind == "send" else None
         if options.mode == "wait":
             host.running = True
@@ -309,7 +316,19 @@ class RunController:
             self._finish(self.session.outcome)
         else:
             target = None if options.mode == "stateless" else thread_id
-            await self._follow(self.session.run(body, thread_id=target, user_text=user_text))
+            updates = self.session.run(
+                body, thread_id=target, user_text=user_text, new_thread=new_thread
+            )
+            await self._follow(updates)
+
+    def _note_answer(self, plan: RunPlan) -> None:
+        """Say in the transcript what the user answered (a compact line before the next run)."""
+        from bbot_tui.session.interrupts import describe_command
+
+        if plan.kind == "resume" and plan.command is not None:
+            self.transcript.add_note(describe_command(plan.command, self.transcript.interrupts))
+        elif plan.kind == "continue":
+            self.transcript.add_note("you continued from the breakpoint")
 
     async def _follow(self, updates: AsyncIterator[SessionUpdate]) -> None:
         """Apply a stream's updates until it ends (closing it if the worker is cancelled)."""

@@ -11,6 +11,8 @@ Contract (with ``screens/main.py``, which mounts the card above the composer):
   (a map by interrupt id when several are pending) with an optional state ``update`` and
   ``goto``; the exact command JSON is previewed as the user edits. Send (button, Enter in a
   text field, ``ctrl+enter`` or ``ctrl+s``) posts :class:`InterruptCard.ResumeRequested`.
+  A reply typed in the composer instead is shown too, as the exact command Enter there sends
+  (set :attr:`InterruptCard.typed_reply`).
 * ``stop == "breakpoint"``: "stopped before <next nodes>" (and after the last node that ran),
   the thread state at the stop (set :attr:`InterruptCard.state`: next, tasks, values as a JSON
   tree) and Continue, which posts :class:`InterruptCard.ContinueRequested` (the app sends a run
@@ -80,6 +82,10 @@ class InterruptCard(Widget):
     """The thread state read at the stop (``RunSession.last_state``), shown at a breakpoint.
     Set it before :attr:`transcript`; a later change updates the shown state in place."""
 
+    typed_reply: reactive[tuple[bool, str] | None] = reactive(None)
+    """A reply typed in the composer: ``(True, command JSON)`` that Enter there sends, or
+    ``(False, why it cannot be sent)``; None while nothing is typed (set by the main screen)."""
+
     class ResumeRequested(Message):
         """The user answered: send a run with this ``command`` (and no input)."""
 
@@ -117,6 +123,7 @@ class InterruptCard(Widget):
         had_focus = self.has_focus_within
         await self.recompose()
         self._refresh_preview()
+        self.watch_typed_reply(self.typed_reply)
         if had_focus:  # keep the keyboard in the card when its content changes
             self.focus_first()
 
@@ -163,6 +170,7 @@ class InterruptCard(Widget):
                 )
                 yield Input(placeholder="goto node(s), comma-separated", id="interrupt-goto")
         with Vertical(id="interrupt-footer"):
+            yield Static("", id="interrupt-typed")
             yield Static("", id="interrupt-preview")
             yield Static("", id="interrupt-error")
             with Horizontal(id="interrupt-buttons"):
@@ -260,6 +268,18 @@ class InterruptCard(Widget):
         names = [n for n in names if n]
         goto: str | list[str] | None = (names[0] if len(names) == 1 else names) if names else None
         return resume_command(answers, self._pending, update=update, goto=goto)
+
+    def watch_typed_reply(self, reply: tuple[bool, str] | None) -> None:
+        """Show what a reply typed in the composer sends (or why it cannot be sent)."""
+        for line in self.query("#interrupt-typed").results(Static):
+            line.display = reply is not None
+            if reply is not None:
+                ok, text = reply
+                line.update(
+                    Text.assemble(("Enter in the composer sends ", "bold"), text)
+                    if ok
+                    else Text(f"the reply typed below: {one_line(text, 200)}", style="italic")
+                )
 
     def _refresh_preview(self) -> None:
         previews = self.query("#interrupt-preview").results(Static)
