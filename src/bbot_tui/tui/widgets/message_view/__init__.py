@@ -6,11 +6,14 @@ Modules, each with one job (imports point down this list, never up):
 * :mod:`.sync`: :class:`~.sync.TranscriptSync`, which transcript changes redraw which
   entries, paced to the frame;
 * :mod:`.selection`: :class:`~.selection.Selection`, the message the actions act on;
+* :mod:`.finder`: :class:`~.finder.Finder`, search in the view (matches, the current one);
 * :mod:`.layout`: :class:`~.layout.StripLayout`, entries, line positions, measuring, the strip
   cache and drawing ahead;
 * :mod:`.entry`: one message as blocks with heights (:class:`~.entry.Entry`,
   :class:`~.entry.Block`);
 * :mod:`.painter`: blocks, headers and tool calls to strips (:class:`~.painter.Painter`);
+* :mod:`.document`: what a block means in its whole message (link reference definitions, the
+  blank line before it), so that blocks render like the whole answer (no Textual);
 * :mod:`.markdown_blocks`: streamed Markdown split into stable blocks (no Textual).
 """
 
