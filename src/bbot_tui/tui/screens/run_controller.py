@@ -14,7 +14,9 @@ screen through :class:`RunHost`, and the thread list through the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -175,6 +177,8 @@ class RunController:
         self._rejoins = 0
         self._card_meta = -1
         """The transcript's ``meta_version`` the interrupt card was last given."""
+        self._following: object | None = None
+        """The stream being followed (a newer one takes over from a run being reconciled)."""
         self.timings = TimingLog()
         """The timings of the open thread's runs that ended (the run details)."""
 
@@ -254,10 +258,12 @@ class RunController:
         client = host.services.client
         self.install(thread_id)
         host.status_bar.notice = "loading the thread…"
-        thread = await client.get_thread(thread_id)
-        self._threads.shown(thread)
         assert self.session is not None
-        await self.session.load_thread(thread_id)
+        # its row and its messages at once: one round trip
+        thread, _ = await asyncio.gather(
+            client.get_thread(thread_id), self.session.load_thread(thread_id)
+        )
+        self._threads.shown(thread)
         host.status_bar.notice = ""
         host.sync_mode()
         if run_id is None and thread.status == "busy":
@@ -291,6 +297,7 @@ class RunController:
         if options.has_command() or options.checkpoint_id:
             self.store_options(options.without_one_shot())
         thread_id = self._threads.thread_id
+        new_thread: dict[str, Any] | None = None
         if options.mode != "stateless" and thread_id is None:
             from bbot_tui.session.titles import new_thread_metadata
 
@@ -336,13 +343,22 @@ class RunController:
         session = self.session
         self._stop_requested = self._cancel_sent = False
         self._phase, self._rejoins, self._card_meta = "", 0, -1
+        self._following = following = object()
         self._host.running = True
         try:
             async with contextlib.aclosing(updates) as stream:  # type: ignore[type-var]
                 async for update in stream:
                     self._apply(session, update)
+                    # from "reconciling" on the answer is whole: the next message may go
+                    # (it supersedes the reading of the thread state that follows)
+                    ready = update.phase in ("reconciling", "done")
+                    if ready == self._host.running:
+                        self._host.running = not ready
+                        if ready:
+                            self._host.sync_mode()
         finally:
-            self._host.running = False
+            if self._following is following:  # not when a newer run took over
+                self._host.running = False
         self._finish(session.outcome)
 
     def _apply(self, session: RunSession, update: SessionUpdate) -> None:
