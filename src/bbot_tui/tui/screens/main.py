@@ -344,6 +344,10 @@ class MainScreen(Screen[None]):
             restore: Select the profile's last assistant (and thread) again.
             announce: Say "connected" once the server answered (after a profile switch).
         """
+        profile = self.services.profile
+        opened = profile.last_thread_id if restore and profile is not None else None
+        if opened:  # the last thread opens at once, beside the assistants: not after them
+            self.run_flow(RunPlan("open", thread_id=opened))
         choice = await self.threads.load_assistants(restore=restore)
         if self.status_bar.status == "offline":
             self.status_bar.status = "idle"
@@ -356,14 +360,21 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
         if choice is not None:
-            self.select_assistant(choice.assistant, thread_id=choice.thread_id)
+            self.select_assistant(choice.assistant, thread_id=choice.thread_id, opened=opened)
             self.check_active_runs()
 
-    def select_assistant(self, assistant: Assistant, *, thread_id: str | None = None) -> None:
-        """Make an assistant current: list its threads and open one (or a new thread)."""
+    def select_assistant(
+        self, assistant: Assistant, *, thread_id: str | None = None, opened: str | None = None
+    ) -> None:
+        """Make an assistant current: list its threads and open one (or a new thread).
+
+        ``opened`` is a thread already being opened (at start-up): it is not opened twice.
+        """
         self.threads.select_assistant(assistant)
         self.load_threads()
-        if thread_id:
+        if thread_id and thread_id == opened:
+            pass
+        elif thread_id:
             self.run_flow(RunPlan("open", thread_id=thread_id))
         else:
             self.new_thread()
