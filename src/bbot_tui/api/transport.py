@@ -30,6 +30,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from bbot_tui.api import errors
 from bbot_tui.api.events import StreamEvent
 from bbot_tui.api.literals import AssistantsPath
+from bbot_tui.api.sent import RequestListener, sent_request
 from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE, SSEParser, aiter_event_batches
 from bbot_tui.config.network import environment_proxy
 from bbot_tui.config.security import (
@@ -379,6 +380,9 @@ class HttpTransport:
             )
         self.assistants_path: AssistantsPath = assistants_path
         self.has_key = key is not None
+        self.request_listeners: list[RequestListener] = []
+        """Called with each request (masked, see :mod:`.sent`) right before it is sent: the
+        TUI's event log shows what a run sent before the events it caused."""
         self._max_line = max_line
         self._max_event = max_event
         url = httpx.URL(self.base_url)
@@ -419,6 +423,28 @@ class HttpTransport:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r}, key={'set' if self.has_key else 'none'})"
 
+    def _announce(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+        content: bytes | None,
+    ) -> None:
+        """Tell the request listeners what is about to be sent (masked)."""
+        if not self.request_listeners:
+            return
+        sent = sent_request(
+            method,
+            path,
+            params=params,
+            headers={**dict(self._client.headers), **headers},
+            content=content,
+            key_header=API_KEY_HEADER if self.has_key else None,
+        )
+        for listener in list(self.request_listeners):
+            listener(sent)
+
     @property
     def assistants_prefix(self) -> str:
         """The path of the assistants collection: ``/assistants`` or ``/distribution-channels``."""
@@ -455,6 +481,7 @@ class HttpTransport:
         req_headers = dict(headers or {})
         if content is not None:
             req_headers["content-type"] = "application/json"
+        self._announce(method, path, params, req_headers, content)
         try:
             response = await self._client.request(
                 method, path.lstrip("/"), content=content, params=params, headers=req_headers
@@ -502,6 +529,7 @@ class HttpTransport:
         request = self._client.build_request(
             method, path.lstrip("/"), content=content, params=params, headers=headers
         )
+        self._announce(method, path, params, headers, content)
         try:
             response = await self._client.send(request, stream=True)
         except (httpx.HTTPError, UnicodeEncodeError) as exc:

@@ -460,6 +460,23 @@ class MainScreen(Screen[None]):
         self.runs.install(None, remember=False)
         bar.notice = f"connecting to {one_line(bar.server, 60)}…"
         self.load_assistants(restore=True, announce=message.announce)
+        self._log_requests()
+
+    def _log_requests(self) -> None:
+        """List the open thread's run requests in the event log, before the events they cause
+        (the profile's client tells what it sends, keys masked: ``bbot_tui.api.sent``)."""
+        from bbot_tui.api.errors import ApiError
+
+        try:
+            listeners = self.services.client.http.request_listeners
+        except ApiError:
+            return
+        if self._log_request not in listeners:
+            listeners.append(self._log_request)
+
+    def _log_request(self, sent: Any) -> None:
+        if "/runs" in sent.path or (sent.method == "POST" and sent.path == "/threads"):
+            self.event_log.add_request(sent)
 
     # --- the widgets' messages --------------------------------------------------------------
 

@@ -1,5 +1,9 @@
 """The raw event log: every stream event of the open thread's runs, and its JSON on selection.
 
+Each run's requests are listed too, before the events they caused: a row ``→ POST /threads/…``
+whose detail is the method, path, headers and body as sent (the key and every registered secret
+masked, see :mod:`bbot_tui.api.sent`).
+
 The table lists time, event (mode and namespace as sent), namespace, SSE id and size. Selecting
 (or highlighting) a row shows the event's JSON below it: sanitized with
 :func:`bbot_tui.text.sanitize_json_for_display` and drawn as plain text, never markup. Events
@@ -25,6 +29,7 @@ from bbot_tui.text import one_line, sanitize, sanitize_json_for_display
 
 if TYPE_CHECKING:
     from bbot_tui.api.events import StreamEvent
+    from bbot_tui.api.sent import SentRequest
 __all__ = ["MAX_EVENTS", "EventLog"]
 
 MAX_EVENTS = 2000
@@ -48,7 +53,7 @@ class EventLog(Vertical):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._events: deque[tuple[int, float, StreamEvent]] = deque(maxlen=MAX_EVENTS)
+        self._events: deque[tuple[int, float, StreamEvent | SentRequest]] = deque(maxlen=MAX_EVENTS)
         self._seq = 0
         self._shown: deque[int] = deque()
         self._stale = False
@@ -86,6 +91,28 @@ class EventLog(Vertical):
         count = min(len(events), len(self._events))
         self._append_rows([self._events[i] for i in range(-count, 0)])
 
+    @property
+    def requests(self) -> list[SentRequest]:
+        """The requests kept (oldest first)."""
+        return [item for _, _, item in self._events if not hasattr(item, "event")]
+
+    def rows(self) -> list[str]:
+        """What the event column lists, oldest first (requests as ``→ METHOD path``)."""
+        return [_label(item) for _, _, item in self._events]
+
+    def add_request(self, request: SentRequest) -> None:
+        """Record a request about to be sent (it comes before the events it causes)."""
+        self._seq += 1
+        wall = time.time() - max(0.0, time.monotonic() - request.sent_at)
+        self._events.append((self._seq, wall, request))
+        if not self.display or not self.is_mounted:
+            self._stale = True
+            return
+        if self._stale:
+            self.sync()
+            return
+        self._append_rows([self._events[-1]])
+
     def clear_events(self) -> None:
         """Forget every event and the one shown in detail (a new thread or server)."""
         self._events.clear()
@@ -104,28 +131,29 @@ class EventLog(Vertical):
         self._stale = False
         self._append_rows(list(self._events))
 
-    def _append_rows(self, records: list[tuple[int, float, StreamEvent]]) -> None:
+    def _append_rows(self, records: list[tuple[int, float, StreamEvent | SentRequest]]) -> None:
         table = self.query_one("#event-table", DataTable)
         at_end = table.cursor_row >= table.row_count - 1
         for seq, wall, event in records:
             stamp = (
                 time.strftime("%H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
             )
-            table.add_row(
-                Text(stamp),
-                Text(one_line(event.event, 40)),
-                Text(one_line("|".join(event.ns), 30)),
-                Text(one_line(event.id or "", 24)),
-                Text(str(event.size), justify="right"),
-                key=str(seq),
-            )
+            if hasattr(event, "event"):
+                cells = [
+                    Text(one_line(event.event, 40)),
+                    Text(one_line("|".join(event.ns), 30)),
+                    Text(one_line(event.id or "", 24)),
+                ]
+            else:  # a request: what was sent, before the events it caused
+                cells = [Text(one_line(_label(event), 90), style="bold"), Text(""), Text("")]
+            table.add_row(Text(stamp), *cells, Text(str(event.size), justify="right"), key=str(seq))
             self._shown.append(seq)
         while len(self._shown) > MAX_EVENTS:
             table.remove_row(str(self._shown.popleft()))
         if at_end and table.row_count:
             table.move_cursor(row=table.row_count - 1, animate=False)
 
-    def _find(self, seq: int) -> StreamEvent | None:
+    def _find(self, seq: int) -> StreamEvent | SentRequest | None:
         for item_seq, _wall, event in self._events:
             if item_seq == seq:
                 return event
@@ -142,19 +170,26 @@ class EventLog(Vertical):
         self.query_one("#event-json", Static).update(Content(render_event_json(event)))
 
 
-def render_event_json(event: StreamEvent) -> str:
-    """The event as indented JSON, sanitized and cut at :data:`MAX_DETAIL_CHARS`.
+def _label(item: StreamEvent | SentRequest) -> str:
+    """The event's name, or ``→ METHOD path`` for a request."""
+    if hasattr(item, "event"):
+        return str(item.event)
+    return f"→ {item.label}"
+
+
+def render_event_json(event: StreamEvent | SentRequest) -> str:
+    """The event (or request) as indented JSON, sanitized and cut at :data:`MAX_DETAIL_CHARS`.
 
     Args:
-        event: The event.
+        event: The event, or a request as sent.
 
     Returns:
         Text safe to draw (no control sequences).
     """
     data = event.to_json()
-    if event.error:
-        data["error"] = event.error
-        data["raw"] = (event.raw or "")[:MAX_DETAIL_CHARS]
+    if getattr(event, "error", None):
+        data["error"] = event.error  # type: ignore[union-attr]
+        data["raw"] = (event.raw or "")[:MAX_DETAIL_CHARS]  # type: ignore[union-attr]
     try:
         text = json.dumps(
             sanitize_json_for_display(data), indent=2, ensure_ascii=False, default=str
