@@ -23,6 +23,7 @@ from bbot_tui.cli.common import (
     search_assistants,
 )
 from bbot_tui.cli.printer import format_interrupt
+from bbot_tui.stream.statediff import checkpoint_id_of, checkpoint_rows, ran_label
 from bbot_tui.stream.transcript import PendingInterrupt, content_text, role_of
 from bbot_tui.text import one_line, sanitize_json_for_display
 
@@ -194,22 +195,16 @@ async def history_command(args: argparse.Namespace, output: Output) -> int:
         _dump(output, [s.model_dump(mode="json") for s in states])
         return EXIT_OK
     rows = []
-    for i, s in enumerate(states):
+    # the "ran" column of the history screen, from the same function
+    known = {checkpoint_id_of(s) for s in states}
+    for s, row in zip(states, checkpoint_rows(states), strict=True):
         meta = s.metadata or {}
-        writes = meta.get("writes")
-        if isinstance(writes, dict):
-            nodes = ", ".join(writes)
-        else:  # what ran to make this checkpoint: the older checkpoint's next nodes
-            older = states[i + 1] if i + 1 < len(states) else None
-            nodes = (
-                ", ".join(older.next) if older is not None and meta.get("source") == "loop" else ""
-            )
         rows.append(
             (
                 s.checkpoint_id or (s.checkpoint.checkpoint_id if s.checkpoint else ""),
                 meta.get("step"),
                 meta.get("source"),
-                nodes,
+                ran_label(row, known),
                 ", ".join(s.next),
                 len(s.messages),
                 _short_time(s.created_at),

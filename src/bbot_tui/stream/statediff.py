@@ -6,6 +6,8 @@ This server's checkpoint metadata has no ``writes``; the nodes that ran are the 
 parent checkpoint that have a result (or an error / interrupt); ``update`` (a state edit) and
 ``fork`` (a re-run from an earlier checkpoint) checkpoints ran no node.
 
+:func:`ran_label` is the "ran" column of both the history screen and ``bbot-tui history``.
+
 :func:`diff_values` compares a checkpoint's ``values`` with its parent's: one line per added,
 removed or changed key, and per added / removed / changed message (matched by id) for message
 lists. Every text is made one-line and sanitized.
@@ -14,7 +16,7 @@ lists. Every text is made one-line and sanitized.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +32,7 @@ __all__ = [
     "diff_values",
     "format_time",
     "preview",
+    "ran_label",
 ]
 
 DiffKind = Literal["added", "removed", "changed"]
@@ -125,6 +128,26 @@ def checkpoint_rows(
             )
         )
     return rows
+
+
+def ran_label(row: CheckpointRow, known: Collection[str | None] = ()) -> str:
+    """What the "ran" column shows for a checkpoint (the history screen and the CLI alike).
+
+    Args:
+        row: The checkpoint's row.
+        known: The checkpoint ids loaded: a parent outside them (an older page) is ``…``.
+
+    Returns:
+        The nodes that ran, ``(state edit)`` / ``(fork)`` for checkpoints no node made, ``…``
+        when the parent that would tell is not loaded, else an empty string.
+    """
+    if row.ran:
+        return ", ".join(row.ran)
+    if row.source == "update":
+        return "(state edit)"
+    if row.source == "fork":
+        return "(fork)"
+    return "…" if row.parent_id and row.parent_id not in known else ""
 
 
 def _message_label(message: Any) -> str:

@@ -51,7 +51,13 @@ from bbot_tui.api.errors import ApiError
 from bbot_tui.api.models import ThreadState
 from bbot_tui.session.jsontext import JsonTextError, dump_json, parse_json_text
 from bbot_tui.stream.branches import CheckpointTree, TreeRow
-from bbot_tui.stream.statediff import CheckpointRow, checkpoint_id_of, checkpoint_rows, diff_values
+from bbot_tui.stream.statediff import (
+    CheckpointRow,
+    checkpoint_id_of,
+    checkpoint_rows,
+    diff_values,
+    ran_label,
+)
 from bbot_tui.text import one_line
 from bbot_tui.tui.widgets.json_view import JsonView
 
@@ -179,11 +185,7 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
         self._order = [r.node.checkpoint_id for r in shown]
         for tree_row in shown:
             row = rows[tree_row.node.checkpoint_id]
-            ran = ", ".join(row.ran) or (
-                "…" if row.parent_id and row.parent_id not in known else ""
-            )
-            if row.source in ("update", "fork") and not row.ran:
-                ran = "(state edit)" if row.source == "update" else "(fork)"
+            ran = ran_label(row, known)  # what `bbot-tui history` prints too
             cells = [
                 Text("" if row.step is None else str(row.step)),
                 Text(row.source),
