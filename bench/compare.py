@@ -47,7 +47,8 @@ from _common import (
 )
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widget import Widget
+from textual.widgets import Input
 
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import Assistant
@@ -128,11 +129,30 @@ def serve(tokens: int, rate: float) -> None:
 # --- the app ----------------------------------------------------------------------------------
 
 
+class Probe(Widget):
+    """The probe label: redrawn in place (a ``Static.update`` would lay the screen out again
+    for every key, a cost of the bench rather than of the screen)."""
+
+    DEFAULT_CSS = "Probe { height: 1; dock: bottom; }"
+
+    def __init__(self) -> None:
+        super().__init__(id="probe")
+        self.text = _mark(0)
+
+    def render(self) -> str:
+        """The last key's mark."""
+        return self.text
+
+    def show(self, text: str) -> None:
+        """Show ``text`` (a repaint of this one line)."""
+        self.text = text
+        self.refresh()
+
+
 class CompareBenchApp(App[None]):
     """The compare screen over a bare app, frames rendered, a probe label on the screen."""
 
     CSS_PATH = [stylesheet("message_view.tcss"), stylesheet("interrupt_card.tcss")]
-    CSS = "#probe { height: 1; dock: bottom; }"
     BINDINGS = [Binding("f9", "probe", priority=True)]
 
     def __init__(self, url: str) -> None:
@@ -150,7 +170,7 @@ class CompareBenchApp(App[None]):
         probe = self.probe
         probe.handled_count += 1
         probe.handled[probe.handled_count] = time.monotonic()
-        self.screen.query_one("#probe", Static).update(_mark(probe.handled_count))
+        self.screen.query_one(Probe).show(_mark(probe.handled_count))
 
 
 def _assistants() -> list[Assistant]:
@@ -180,7 +200,7 @@ def child(kind: str, tokens: int, rate: float) -> dict[str, Any]:
             screen = CompareScreen(client, [a, b], a=a, b=b)
             await app.push_screen(screen)
             await pilot.pause(0.3)
-            await screen.mount(Static(_mark(0), id="probe", markup=False))
+            await screen.mount(Probe())
             painted = {label: watch_for(_end_mark(label)) for label in SIDES}
             box = screen.query_one("#compare-message", Input)
             box.value = "Write a long answer."
