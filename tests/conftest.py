@@ -35,6 +35,7 @@ GRAPH_IDS = (
     "legacy_hitl",
     "hitl_v1",
     "markdown",
+    "echo",
 )
 """Every graph id in ``tests/graphs/langgraph.json`` (a contract for the API and UI tests)."""
 

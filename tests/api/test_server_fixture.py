@@ -26,6 +26,7 @@ GRAPH_IDS = {
     "legacy_hitl",
     "hitl_v1",
     "markdown",
+    "echo",
 }
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "EPHEMERAL_PROFILE_NAMES",
     "HISTORY_LIMIT",
     "SETTINGS_VERSION",
+    "AttachmentFormat",
     "LoadResult",
     "Profile",
     "Settings",
@@ -82,6 +83,10 @@ _HEADER_VALUE_RE = re.compile(r"^[\x20-\x7e\t]*$")
 _REVEAL = "reveal_secrets"
 _MASKED = "**********"
 _MAX_PROBLEMS = 10
+
+
+AttachmentFormat = Literal["langchain", "openai"]
+"""How a profile's server wants images and PDFs (see :attr:`Profile.attachment_format`)."""
 
 
 class Profile(BaseModel):
@@ -121,6 +126,11 @@ class Profile(BaseModel):
     certificates (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) from the environment, as curl and pip
     do. Off: connect directly with the bundled certificates, whatever the environment says.
     The key only ever goes to this profile's server (through an https proxy, in the tunnel)."""
+
+    attachment_format: AttachmentFormat = "langchain"
+    """How images and PDFs attached with ``@path`` are sent: ``langchain`` (LangChain's standard
+    ``image``/``file`` blocks with ``base64`` and ``mime_type``) or ``openai`` (``image_url``
+    and ``file`` blocks with ``data:`` URLs), for servers whose models want those."""
 
     last_assistant_id: str | None = None
     """Assistant selected when the app was last closed with this profile."""

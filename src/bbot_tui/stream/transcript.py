@@ -25,6 +25,7 @@ __all__ = [
     "Timing",
     "ToolCall",
     "Transcript",
+    "attachment_label",
     "content_text",
     "role_of",
     "user_message",
@@ -73,8 +74,46 @@ def role_of(message: dict[str, Any]) -> str:
     return _ROLE.get(str(kind), str(kind) or "ai")
 
 
+_MEDIA_BLOCKS = ("image", "image_url", "file", "audio", "video")
+"""Content blocks that carry a file: shown as a label, never as their data."""
+
+
+def attachment_label(block: dict[str, Any]) -> str:
+    """A file block as a one-line label: ``[image: cat.png · image/png · 12.3 KB]``.
+
+    Reads LangChain's standard blocks (``base64``, ``mime_type``, ``extras.filename``) and
+    OpenAI-style ones (``image_url.url`` / ``file.file_data`` as ``data:`` URLs).
+    """
+    kind = str(block.get("type") or "file")
+    file = block.get("file")
+    inner: dict[str, Any] = file if isinstance(file, dict) else {}
+    more = block.get("extras")
+    extras: dict[str, Any] = more if isinstance(more, dict) else {}
+    name = extras.get("filename") or inner.get("filename") or block.get("filename") or ""
+    mime = block.get("mime_type") or ""
+    data = block.get("base64") or block.get("data") or ""
+    url = block.get("url") or inner.get("file_data") or ""
+    image_url = block.get("image_url")
+    if isinstance(image_url, dict):
+        url = image_url.get("url") or url
+    elif isinstance(image_url, str):
+        url = image_url
+    if isinstance(url, str) and url.startswith("data:"):
+        head, _, data = url.partition(",")
+        mime = mime or head[5:].split(";")[0]
+    parts = [p for p in (str(name), str(mime)) if p]
+    if isinstance(data, str) and data:
+        size = len(data) * 3 // 4
+        parts.append(f"{size / 1000:.1f} KB" if size < 1_000_000 else f"{size / 1e6:.1f} MB")
+    elif isinstance(url, str) and url and not url.startswith("data:"):
+        parts.append(url[:80])
+    label = "image" if kind == "image_url" else kind
+    return f"[{label}: {' · '.join(parts)}]" if parts else f"[{label}]"
+
+
 def content_text(content: Any) -> str:
-    """The text of a message's content: a string, or the text parts of a block list."""
+    """The text of a message's content: a string, or the text parts of a block list (a file
+    block as its label, see :func:`attachment_label`)."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -87,7 +126,9 @@ def content_text(content: Any) -> str:
             elif isinstance(block, dict):
                 if isinstance(block.get("text"), str):
                     parts.append(block["text"])
-                elif block.get("type") not in ("tool_use", "tool_call", "image", "image_url"):
+                elif block.get("type") in _MEDIA_BLOCKS:
+                    parts.append(("\n" if parts else "") + attachment_label(block))
+                elif block.get("type") not in ("tool_use", "tool_call"):
                     parts.append(json.dumps(block, ensure_ascii=False))
         return "".join(parts)
     return json.dumps(content, ensure_ascii=False)

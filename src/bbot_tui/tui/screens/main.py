@@ -585,6 +585,8 @@ class MainScreen(Screen[None]):
             plan = None  # an edited message: a new branch from the checkpoint before it
         else:
             plan = RunPlan("send", text=text, checkpoint_id=self.branches.plan_checkpoint())
+            if not await self._attach_files(plan):
+                return  # a file cannot be attached: said on the composer, the text stays
         size = len(text.encode("utf-8", "replace"))
         if size > CONFIRM_BYTES:
             from bbot_tui.tui.screens.confirm import ConfirmScreen
@@ -607,6 +609,42 @@ class MainScreen(Screen[None]):
             self.branches.send_edit(text)
         else:
             self.run_flow(plan)
+
+    async def _attach_files(self, plan: RunPlan) -> bool:
+        """Read the files a message names with ``@path`` into its content (see
+        ``bbot_tui.session.attachments``).
+
+        Returns:
+            False when one cannot be attached (missing, unreadable, too large, not text, image
+            or PDF): the composer says why and nothing is sent.
+        """
+        import asyncio
+        from pathlib import Path
+
+        from bbot_tui.session.attachments import (
+            AttachmentError,
+            build_content,
+            mentions,
+            read_attachments,
+        )
+
+        text = plan.text or ""
+        if not mentions(text):
+            return True
+        folder = self.composer.attach_root or Path.cwd()
+        try:
+            files = await asyncio.to_thread(read_attachments, text, folder)
+        except AttachmentError as exc:
+            self.composer.error = str(exc)
+            self.notify(str(exc), title="Not sent", severity="error", markup=False)
+            return False
+        profile = self.services.profile
+        content = build_content(text, files, profile.attachment_format if profile else "langchain")
+        if isinstance(content, str):
+            plan.text = content  # text files go into the text, fenced
+        else:
+            plan.content = content  # images and PDFs as content blocks
+        return True
 
     def on_interrupt_card_resume_requested(self, message: Any) -> None:
         """The interrupt card's answer: resume with its command."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from bbot_tui.stream.timing import RunTiming, TimingLog
-from bbot_tui.stream.transcript import Transcript, user_message
+from bbot_tui.stream.transcript import Transcript, content_text, user_message
 from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class RunPlan:
         command: the command (resume).
         thread_id, run_id: the thread to open / the run to join.
         checkpoint_id: the checkpoint to re-run from, or to send from (a new branch).
+        content: the message's content when it is blocks (images and PDFs attached with
+            ``@path``: ``bbot_tui.session.attachments``); ``text`` is then what was typed.
     """
 
     kind: RunKind
@@ -68,6 +70,7 @@ class RunPlan:
     thread_id: str | None = None
     run_id: str | None = None
     checkpoint_id: str | None = None
+    content: Any = None
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,10 @@ class RunController:
             options = options.model_copy(update={"checkpoint_id": plan.checkpoint_id})
         run_input: Any = None
         if plan.kind == "send":
-            run_input = {"messages": [user_message(plan.text or "")]}
+            message = user_message(plan.text or "")
+            if plan.content is not None:
+                message["content"] = plan.content
+            run_input = {"messages": [message]}
         body = options.build(
             assistant.assistant_id, run_input, plan.command, entity_id=assistant.entity_id
         )
@@ -313,6 +319,8 @@ class RunController:
             self._threads.created(thread)
         self._note_answer(plan)
         user_text = plan.text if plan.kind == "send" else None
+        if user_text is not None and plan.content is not None:
+            user_text = content_text(plan.content)  # the text, then a label per file
         if options.mode == "wait":
             host.running = True
             host.status_bar.status = "waiting"

@@ -83,6 +83,7 @@ class Composer(TextArea):
 
     DEFAULT_CSS = """
     Composer { height: auto; min-height: 3; max-height: 12; }
+    Composer.-error { border: round $error; border-title-color: $error; }
     """
 
     busy: var[bool] = var(False, toggle_class="-busy")
@@ -90,6 +91,10 @@ class Composer(TextArea):
 
     mode: reactive[ComposerMode] = reactive("chat")
     """What Enter does: send a message, answer a question, continue from a breakpoint."""
+
+    error: reactive[str] = reactive("")
+    """A problem with what is typed (an ``@file`` that cannot be attached), shown on the
+    composer's border until the next edit; the text stays."""
 
     editing: var[bool] = var(False, toggle_class="-editing")
     """True while an earlier message is edited: Enter sends it as a new branch, Esc cancels."""
@@ -163,6 +168,10 @@ class Composer(TextArea):
 
     def watch_editing(self, _editing: bool) -> None:
         self._update_hints()
+
+    def watch_error(self, error: str) -> None:
+        self.set_class(bool(error), "-error")
+        self.border_title = error or None
 
     def watch_mode(self, mode: ComposerMode) -> None:
         self.set_class(mode == "answer", "-answer")
@@ -241,6 +250,7 @@ class Composer(TextArea):
     def update_suggestion(self) -> None:
         """After each edit: offer the commands or paths that fit, the first one as a
         suggestion (Textual's hook, called by ``TextArea`` itself)."""
+        self.error = ""  # the text changed: the last problem may be fixed
         row, column = self.cursor_location
         line = self.document.get_line(row)
         first = self.document.line_count == 1
