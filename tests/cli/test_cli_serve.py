@@ -120,22 +120,12 @@ def _read(path: Path) -> bytes:
         return b""
 
 
-@pytest.fixture
-def served(server_url: str, assistant_ids: dict[str, str], tmp_path: Path) -> Iterator[Served]:
-    """``bbot-tui serve -- tui --api-key CANARY`` with a profile on the chat graph."""
-    save_settings(
-        Settings(
-            profiles={
-                "local": Profile(
-                    name="local", base_url=server_url, last_assistant_id=assistant_ids["chat"]
-                )
-            },
-            active_profile="local",
-        )
-    )
+@contextlib.contextmanager
+def _serve(app_args: list[str], tmp_path: Path) -> Iterator[Served]:
+    """Run ``bbot-tui serve -- APP_ARGS`` until the block ends, then stop all it started."""
     stderr = (tmp_path / "serve.err").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bbot_tui", "serve", "--", "tui", "--api-key", CANARY],
+        [sys.executable, "-m", "bbot_tui", "serve", "--", *app_args],
         stdout=subprocess.PIPE,
         stderr=stderr,
         stdin=subprocess.DEVNULL,
@@ -166,6 +156,23 @@ def served(server_url: str, assistant_ids: dict[str, str], tmp_path: Path) -> It
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
         stderr.close()
+
+
+@pytest.fixture
+def served(server_url: str, assistant_ids: dict[str, str], tmp_path: Path) -> Iterator[Served]:
+    """``bbot-tui serve -- tui --api-key CANARY`` with a profile on the chat graph."""
+    save_settings(
+        Settings(
+            profiles={
+                "local": Profile(
+                    name="local", base_url=server_url, last_assistant_id=assistant_ids["chat"]
+                )
+            },
+            active_profile="local",
+        )
+    )
+    with _serve(["tui", "--api-key", CANARY], tmp_path) as running:
+        yield running
 
 
 def test_without_the_token_everything_is_403_and_the_page_sets_a_cookie(
@@ -271,7 +278,9 @@ class Traffic:
             if condition():
                 return
             time.sleep(0.2)
-        raise AssertionError(f"gave up waiting for {what}")
+        shot = Path(tempfile.gettempdir()) / f"bbot-serve-{os.getpid()}.png"
+        self.driver.save_screenshot(str(shot))
+        raise AssertionError(f"gave up waiting for {what} (the page: {shot})")
 
 
 def _thread_with(server_url: str, text: str) -> dict[str, Any] | None:
@@ -351,3 +360,27 @@ def test_the_page_runs_the_tui_and_a_typed_message_streams_an_answer(
     while _group(served.process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _group(served.process.pid) == []
+
+
+def test_presenter_mode_is_served_too(server_url: str, browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    script = tmp_path / "demo.yaml"
+    script.write_text(
+        "assistant: chat\ntitle: Served demo\nsteps:\n  - note: first words\n"
+        "  - say: hi from the stage\n",
+        encoding="utf-8",
+    )
+    with _serve(["present", str(script), "--url", server_url], tmp_path) as served:
+        traffic = Traffic(browser)
+        browser.get(served.url)
+        traffic.wait_for(lambda: "first words" in traffic.screen(), "the presenter's note")
+        screen = browser.find_element(By.CSS_SELECTOR, ".xterm-screen")
+        ActionChains(browser).move_to_element(screen).click().perform()  # the page's focus
+        time.sleep(0.5)
+        ActionChains(browser).send_keys(" ").perform()
+        answer = "You said: hi from the stage."
+        traffic.wait_for(lambda: answer in traffic.screen(), "the answer drawn in the page")
+        traffic.wait_for(lambda: "1/1" in traffic.screen(), "the step counter at 1/1")
+        assert browser.save_screenshot(str(tmp_path / "present.png"))
