@@ -1,12 +1,14 @@
 """The status bar: profile, server, assistant, thread, run status and speed, notices.
 
-One line at the bottom of the main screen. The screen sets its reactive attributes; every value
-is untrusted (server names, thread titles, error text) and is drawn as plain
+One line at the bottom of the main screen. The screen sets its reactive attributes; when they
+do not fit, the least useful fields go first (:data:`DROP_ORDER`) and the run state last. Every
+value is untrusted (server names, thread titles, error text) and is drawn as plain
 :class:`~textual.content.Content` after :func:`bbot_tui.text.one_line`, never as markup.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -30,6 +32,13 @@ _STATUS_STYLE = {
     "idle": "$text-muted",
     "offline": "$error bold",
 }
+
+
+SEPARATOR = "  │  "
+"""Between two fields."""
+
+DROP_ORDER = ("server", "speed", "profile", "assistant", "thread", "warning", "notice")
+"""Which fields go first when the bar is too narrow: the run state ("status") always stays."""
 
 
 def _seconds(value: float | None) -> str:
@@ -67,24 +76,27 @@ class StatusBar(Widget):
     """How many times the last run's stream was rejoined."""
 
     def render(self) -> Content:
-        """Draw the bar from the reactive values."""
-        parts: list[str | tuple[str, str]] = []
+        """Draw the bar from the reactive values, dropping the least useful fields to fit.
 
-        def field(text: str, style: str = "", limit: int = 30) -> None:
+        When the fields do not fit the width, they go in the order of :data:`DROP_ORDER`
+        (the server's URL first, the run state last); what is left is cut only when even the
+        run state alone is too long.
+        """
+        fields: list[tuple[str, str, str]] = []
+
+        def field(key: str, text: str, style: str = "", limit: int = 30) -> None:
             text = one_line(text, limit)
             if text:
-                if parts:
-                    parts.append(("  │  ", "$text-muted"))
-                parts.append((text, style))
+                fields.append((key, text, style))
 
         if self.warning:
-            field("⚠ " + self.warning, "$warning bold", 70)
-        field(self.profile, "bold", 20)
-        field(self.server, "$text-muted", 40)
-        field(self.assistant, "", 24)
-        field(self.thread, "", 30)
+            field("warning", "⚠ " + self.warning, "$warning bold", 70)
+        field("profile", self.profile, "bold", 20)
+        field("server", self.server, "$text-muted", 40)
+        field("assistant", self.assistant, "", 24)
+        field("thread", self.thread, "", 30)
         status = one_line(self.status, 20) or "idle"
-        field(status, _STATUS_STYLE.get(status, ""), 20)
+        field("status", status, _STATUS_STYLE.get(status, ""), 20)
         speed = []
         if self.ttft is not None:
             speed.append(f"ttft {_seconds(self.ttft)}")
@@ -92,6 +104,24 @@ class StatusBar(Widget):
             speed.append(f"{self.tokens_per_second:.0f} tok/s")
         if self.rejoins:
             speed.append(f"rejoined ×{self.rejoins}")
-        field(" · ".join(speed), "$text-muted", 50)
-        field(self.notice, "italic", 80)
-        return Content.assemble(*parts)
+        field("speed", " · ".join(speed), "$text-muted", 50)
+        field("notice", self.notice, "italic", 80)
+        width = self.content_size.width or self.size.width
+        if width > 0:
+            for key in DROP_ORDER:
+                if _length(fields) <= width:
+                    break
+                fields = [f for f in fields if f[0] != key]
+        parts: list[str | tuple[str, str]] = []
+        for _key, text, style in fields:
+            if parts:
+                parts.append((SEPARATOR, "$text-muted"))
+            parts.append((text, style))
+        content = Content.assemble(*parts)
+        return content.truncate(width, ellipsis=True) if width > 0 else content
+
+
+def _length(fields: list[tuple[str, str, str]]) -> int:
+    return sum(cell_len(text) for _key, text, _style in fields) + len(SEPARATOR) * max(
+        0, len(fields) - 1
+    )
