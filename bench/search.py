@@ -5,10 +5,10 @@ The thread of ``bench/thread.py`` (2,000 messages of Markdown with code) is show
 terminal. Measures:
 
 * time to first highlight: from typing the last key of a query whose first match is far above
-  the viewport, until a frame shows that match (search the text, jump, draw that message);
-* key-to-paint p50/p95 while searching: a query typed a key every 50 ms (each key searches the
-  whole thread again), then ``enter`` / ``shift+enter`` through the matches, with a probe key
-  right behind each;
+  the viewport, until a frame shows that match (the pause, search the text, jump, draw);
+* key-to-paint p50/p95 while searching: a query typed a key every 50 ms (the bar searches once
+  the keys pause for ``SearchBar``'s ``SETTLE``; each search reads the whole thread's text),
+  then ``enter`` / ``shift+enter`` through the matches, with a probe key right behind each;
 * how many messages were drawn (the search reads text; it draws only what is shown).
 
 Usage: ``.venv/bin/python bench/search.py [--quick] [--runs N] [--count N]``.

@@ -1,6 +1,7 @@
 """The search bar above the conversation: what to find, and how many matches there are.
 
-``ctrl+f`` (or ``/search TEXT``) opens it. Typing posts :class:`SearchBar.QueryChanged`; Enter
+``ctrl+f`` (or ``/search TEXT``) opens it. Typing posts :class:`SearchBar.QueryChanged` once the
+keys pause for :data:`SETTLE` (a query typed fast is searched once, not once per key); Enter
 and shift+Enter (or ↓/↑) post :class:`SearchBar.StepRequested`; Escape posts
 :class:`SearchBar.Closed`. The screen hands the query to the message view and sets
 :attr:`SearchBar.count` from the view's answer; the bar itself searches nothing.
@@ -13,9 +14,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
-__all__ = ["SearchBar"]
+__all__ = ["SETTLE", "SearchBar"]
+
+SETTLE = 0.05
+"""Seconds without a key before the typed query is searched."""
 
 
 class SearchBar(Horizontal):
@@ -50,6 +55,10 @@ class SearchBar(Horizontal):
 
     class Closed(Message):
         """The search was closed (Escape)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._pending: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """The input and the count."""
@@ -92,11 +101,24 @@ class SearchBar(Horizontal):
     @on(Input.Changed, "#search-input")
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.QueryChanged(event.value))
+        if self._pending is not None:
+            self._pending.stop()
+        self._pending = self.set_timer(SETTLE, self._settled, name="search-settle")
+
+    def _settled(self) -> None:
+        self._pending = None
+        self.post_message(self.QueryChanged(self.query_text))
+
+    def _flush(self) -> None:
+        """Search a query still waiting for the keys to pause, now (before a step)."""
+        if self._pending is not None:
+            self._pending.stop()
+            self._settled()
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._flush()
         self.post_message(self.StepRequested(1))
 
     def on_key(self, event: events.Key) -> None:
@@ -105,6 +127,7 @@ class SearchBar(Horizontal):
         if step is not None:
             event.stop()
             event.prevent_default()
+            self._flush()
             self.post_message(self.StepRequested(step))
         elif event.key == "escape":
             event.stop()
