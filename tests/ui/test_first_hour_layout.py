@@ -77,3 +77,49 @@ async def test_the_run_state_is_the_last_field_to_drop_and_wide_bars_are_not_cut
         line = _bar_line(app)
         assert notice in line and "rejoining" in line, line
         assert bar.assistant in line  # what still fits stays
+
+
+async def test_boxes_show_a_mark_and_dialogs_show_their_own_keys(server_url: str) -> None:
+    from textual.widgets import Checkbox, SelectionList
+
+    from bbot_tui.tui.screens.connection import ConnectionScreen
+    from bbot_tui.tui.screens.run_options import RunOptionsScreen
+
+    app = make_app(settings_for(server_url), persist=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pick(pilot, "chat", own_assistant(server_url, "chat"))
+        assert "New thread" in _footer_line(app)  # the main screen's keys, on the main screen
+
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the form")
+        await pilot.pause()
+        footer = _footer_line(app)
+        assert "Save" in footer and "New thread" not in footer, footer
+        box = app.screen.query_one("#allow-insecure", Checkbox)
+        assert not box.value
+        assert "✓" not in box.render().plain and "X" not in box.render().plain
+        box.value = True
+        await pilot.pause()
+        assert "✓" in box.render().plain  # checked reads differently without colour
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConnectionScreen), "closed")
+
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunOptionsScreen), "run options")
+        await pilot.pause(0.3)
+        footer = _footer_line(app)
+        assert "Save" in footer and "New thread" not in footer, footer
+        modes: Any = app.screen.query_one("#opt-stream-mode", SelectionList)
+        lines = {
+            str(modes.get_option_at_index(i).value): modes.render_line(i).text
+            for i in range(min(modes.option_count, modes.size.height))
+        }
+        for value, line in lines.items():
+            assert ("✓" in line) == (value in modes.selected), (value, line)
+        assert any("✓" in line for line in lines.values())
+        assert any("✓" not in line for line in lines.values())
+
+
+def _footer_line(app: Any) -> str:
+    """The last line drawn (the footer of whatever screen is on top)."""
+    return [line for line in screen_text(app).splitlines() if line.strip()][-1]

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from bbot_tui.text import one_line, sanitize
 
@@ -84,6 +84,7 @@ class ConfirmScreen(ModalScreen[bool]):
                     id="confirm",
                     variant="error" if self._danger else "primary",
                 )
+        yield Footer()  # this dialog's keys, over the main screen's
 
     def on_mount(self) -> None:
         """Focus the safe choice for dangerous actions."""
@@ -128,6 +129,7 @@ class OpenUrlScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
                 if self.allowed:
                     yield Button("Open", id="open", variant="primary")
+        yield Footer()  # this dialog's keys, over the main screen's
 
     def on_mount(self) -> None:
         """Focus Cancel: opening is never the default."""
@@ -162,6 +164,7 @@ class RenameScreen(ModalScreen[str | None]):
             with Horizontal(classes="modal-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Rename", id="rename", variant="primary")
+        yield Footer()  # this dialog's keys, over the main screen's
 
     @on(Input.Submitted, "#title")
     @on(Button.Pressed, "#rename")

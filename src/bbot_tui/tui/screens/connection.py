@@ -25,10 +25,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
 
 from bbot_tui.text import one_line
 from bbot_tui.tui.resources import stylesheet
+from bbot_tui.tui.widgets.toggles import MarkedCheckbox
 
 if TYPE_CHECKING:
     from bbot_tui.config.settings import Profile, Settings
@@ -146,7 +147,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                     "API key",
                     Input(password=True, placeholder="bbot_… (optional)", id="api_key"),
                 )
-                yield Checkbox("Remove the saved key", id="clear-key")
+                yield MarkedCheckbox("Remove the saved key", id="clear-key")
                 yield Static(id="key-store", classes="field-note")
                 yield from self._field(
                     "extra_headers",
@@ -158,11 +159,11 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                     "Assistants endpoint",
                     Select(_PATHS, value="auto", allow_blank=False, id="assistants_path"),
                 )
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Allow sending the key over plain http to a remote host (unsafe)",
                     id="allow-insecure",
                 )
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "Use the environment's proxy and certificates "
                     "(HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE…)",
                     value=True,
@@ -174,6 +175,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
                 yield Button("Test connection", id="test")
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
+        yield Footer()  # this dialog's keys, over the main screen's
 
     @staticmethod
     def _field(name: str, label: str, widget: Any) -> ComposeResult:

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Collapsible, Label, Static
+from textual.widgets import Collapsible, Footer, Label, Static
 
 from bbot_tui.text import one_line, sanitize, sanitize_json_for_display
 
@@ -94,6 +94,7 @@ class InspectScreen(ModalScreen[None]):
                 for name, text, collapsed in sections:
                     with Collapsible(title=name, collapsed=collapsed):
                         yield Static(Content(text), classes="json")
+        yield Footer()  # this dialog's keys, over the main screen's
 
     def action_dismiss_screen(self) -> None:
         """Close."""

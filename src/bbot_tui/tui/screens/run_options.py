@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from bbot_tui.session.run_options import RunOptions, field_errors
 from bbot_tui.text import one_line
@@ -67,6 +67,7 @@ class RunOptionsScreen(ModalScreen[RunOptions | None]):
                 yield Button("Defaults", id="run-options-reset")
                 yield Button("Cancel", id="run-options-cancel")
                 yield Button("Save (ctrl+s)", id="run-options-save", variant="primary")
+        yield Footer()  # this dialog's keys, over the main screen's
 
     @property
     def form(self) -> RunOptionsForm:

@@ -40,6 +40,7 @@ from bbot_tui.session.jsontext import dump_json, parse_json_text
 from bbot_tui.stream.transcript import PendingInterrupt
 from bbot_tui.text import one_line, sanitize
 from bbot_tui.tui.widgets.json_view import JsonView
+from bbot_tui.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 __all__ = ["InterruptItem"]
 
@@ -106,7 +107,7 @@ class InterruptItem(Vertical):
                     classes="answer",
                     compact=True,
                 )
-                yield Checkbox(
+                yield MarkedCheckbox(
                     "JSON", False, id=f"q{self.index}-json", classes="answer-json", compact=True
                 )
 
@@ -120,7 +121,7 @@ class InterruptItem(Vertical):
 
     def _radio(self, n: int, kinds: tuple[str, ...], labels: dict[str, str]) -> RadioSet:
         buttons = [
-            RadioButton(Content(labels.get(k, k)), value=(i == 0), name=k)
+            MarkedRadioButton(Content(labels.get(k, k)), value=(i == 0), name=k)
             for i, k in enumerate(kinds)
         ]
         return RadioSet(*buttons, id=f"q{self.index}-kind-{n}", classes="decision")

@@ -37,6 +37,7 @@ from bbot_tui.api.literals import (
 )
 from bbot_tui.session.run_options import ROOT_FIELD, RunOptions
 from bbot_tui.text import one_line
+from bbot_tui.tui.widgets.toggles import MarkedCheckbox, MarkedSelectionList
 
 __all__ = ["RunOptionsForm"]
 
@@ -177,13 +178,13 @@ class RunOptionsForm(Vertical):
                 classes="field-control",
             )
         if name == "stream_mode":
-            return SelectionList[str](
+            return MarkedSelectionList(
                 *[(Content(m), m) for m in get_args(StreamMode)], id=cid, classes="field-control"
             )
         if name in ("interrupt_before", "interrupt_after"):
-            return SelectionList[str](id=cid, classes="field-control")
+            return MarkedSelectionList(id=cid, classes="field-control")
         if name == "resume_as_json":
-            return Checkbox("JSON (else plain text)", True, id=cid, compact=True)
+            return MarkedCheckbox("JSON (else plain text)", True, id=cid, compact=True)
         if name in _TEXTS:
             hint = "text or JSON" if name == "resume_text" else "a JSON object {…}"
             if name == "update_text":
