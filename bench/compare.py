@@ -6,7 +6,7 @@ The real :class:`~bbot_tui.tui.screens.compare.CompareScreen` (two panes, each a
 sessions talking HTTP to a loopback fake Agent Server in another process
 (``tests/support/hostile.py``), which creates the two threads and streams each run's answer (a
 Markdown answer of ``--tokens`` tokens, ``_common.make_answer``) as messages-tuple events at
-``--rate`` tokens/s per side (five tokens every 10 ms), then answers the run's status, the
+``--rate`` tokens/s per side (ten tokens every 20 ms), then answers the run's status, the
 drain and the thread state as the real server does.
 
 Measured while both stream (from the first token until both answers' last tokens are on
@@ -60,7 +60,7 @@ SIDES = {
     "B": ("11111111-1111-4111-8111-11111111111b", "22222222-2222-4222-8222-22222222222b"),
 }
 """Each side's thread and run ids on the fake server."""
-BATCH = 5
+BATCH = 10
 """Tokens the fake server writes per write (every ``BATCH / rate`` s)."""
 
 
