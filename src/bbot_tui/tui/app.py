@@ -26,7 +26,12 @@ from textual.screen import Screen
 
 from bbot_tui.text import one_line
 from bbot_tui.tui.clipboard import SystemClipboard
-from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.tui.messages import (
+    ConnectionRequested,
+    NotConnected,
+    ProfileActivated,
+    SettingsLoaded,
+)
 from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.screens.main import MainScreen
 from bbot_tui.tui.themes import PRESENTER_THEME
@@ -359,6 +364,9 @@ class BbotApp(App[int]):
         self.action_connection()
 
     async def _connection_done(self, profile: Profile | None) -> None:
+        if profile is None and self.settings is not None and self.profile is None:
+            # the welcome dismissed: the main screen says how to connect, or see the demo
+            self.main_screen.post_message(NotConnected())
         if profile is None or self.settings is None:
             return
         profiles = dict(self.settings.profiles)

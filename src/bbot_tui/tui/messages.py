@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-__all__ = ["ConnectionRequested", "ProfileActivated", "SettingsLoaded"]
+__all__ = ["ConnectionRequested", "NotConnected", "ProfileActivated", "SettingsLoaded"]
 
 
 @dataclass
@@ -42,6 +42,11 @@ class ProfileActivated(Message):
 
     name: str
     announce: bool = False
+
+
+@dataclass
+class NotConnected(Message):
+    """The connection screen closed and no profile is set up: say how to connect."""
 
 
 @dataclass

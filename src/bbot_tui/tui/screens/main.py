@@ -36,11 +36,17 @@ from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from bbot_tui.text import one_line
-from bbot_tui.tui.messages import ConnectionRequested, ProfileActivated, SettingsLoaded
+from bbot_tui.tui.messages import (
+    ConnectionRequested,
+    NotConnected,
+    ProfileActivated,
+    SettingsLoaded,
+)
 from bbot_tui.tui.screens.branch_controller import BranchController
 from bbot_tui.tui.screens.chat_commands import ChatCommands
 from bbot_tui.tui.screens.run_controller import RunController, RunPlan
 from bbot_tui.tui.screens.run_ledger import RunLedger
+from bbot_tui.tui.screens.switcher import AssistantCommands, ThreadCommands, switcher
 from bbot_tui.tui.screens.thread_browser import ThreadBrowser
 from bbot_tui.tui.widgets.assistant_pane import AssistantPane
 from bbot_tui.tui.widgets.completion_list import CompletionList
@@ -74,6 +80,12 @@ EMPTY_HINT = (
     "ctrl+b assistants and threads · ctrl+o run options · ctrl+p every action"
 )
 """Shown above an empty conversation (on a narrow terminal the side panes are hidden)."""
+NOT_CONNECTED_HINT = (
+    "Not connected to a server yet.\n"
+    "F3 connects to yours (B-Bot or any LangGraph Agent Server) · "
+    "`bbot-tui demo` shows the demo, no account needed · ctrl+q quits"
+)
+"""Shown once the welcome (the first connection screen) was dismissed without a profile."""
 CONFIRM_BYTES = 2_000_000
 """Inputs larger than this are only sent after a confirmation."""
 
@@ -102,6 +114,9 @@ class MainScreen(Screen[None]):
         Binding("ctrl+d", "detach", "Detach", priority=True),
         Binding("escape", "focus_composer", "Composer", show=False),
         Binding("ctrl+b", "toggle_side", "Panes"),
+        # the quick switcher; priority: the composer's ctrl+a (line start) is also `home`
+        Binding("ctrl+a", "quick_assistant", "Assistant", priority=True),
+        Binding("ctrl+r", "quick_thread", "Thread", priority=True),
         Binding("ctrl+l,f2", "toggle_event_log", "Events"),
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+o", "run_options", "Run options"),
@@ -110,7 +125,10 @@ class MainScreen(Screen[None]):
         Binding("f5", "refresh", "Refresh", show=False),
         Binding("ctrl+f", "search", "Find", show=False),
     ]
-    """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it."""
+    """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it;
+    ctrl+a and ctrl+r open the quick switcher on the assistants and on the recent threads."""
+    COMMANDS = {AssistantCommands, ThreadCommands}
+    """The quick switcher's entries in the command palette, beside every action."""
 
     running: var[bool] = var(False, bindings=True)
     """True while the run worker follows a stream (Stop and Detach are available)."""
@@ -360,6 +378,12 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
         if choice is not None:
+            if choice.first and len(self.assistant_pane.assistants) > 1:
+                self.notify(
+                    f"Chose {one_line(choice.assistant.label, 40)!r}, the first assistant: "
+                    "ctrl+a switches to another.",
+                    markup=False,
+                )
             self.select_assistant(choice.assistant, thread_id=choice.thread_id, opened=opened)
             self.check_active_runs()
 
@@ -447,9 +471,16 @@ class MainScreen(Screen[None]):
         elif message.warnings:
             self.status_bar.warning = message.warnings[0]
 
+    @on(NotConnected)
+    def _not_connected(self) -> None:
+        self.empty_hint.update(NOT_CONNECTED_HINT)
+        self.status_bar.notice = "not connected: F3 connects a server"
+        self._sync_hint()
+
     @on(ProfileActivated)
     def _profile_activated(self, message: ProfileActivated) -> None:
         profile = self.services.profile
+        self.empty_hint.update(EMPTY_HINT)
         bar = self.status_bar
         bar.profile = message.name
         bar.server = profile.base_url if profile else ""
@@ -483,6 +514,7 @@ class MainScreen(Screen[None]):
     @on(AssistantPane.Selected)
     def _assistant_selected(self, message: AssistantPane.Selected) -> None:
         self.select_assistant(message.assistant)
+        self.set_class(False, "-side-open")  # the narrow overlay: back to the conversation
         self.composer.focus()
 
     @on(AssistantPane.InspectRequested)
@@ -491,7 +523,9 @@ class MainScreen(Screen[None]):
 
     @on(ThreadPane.Selected)
     def _thread_selected(self, message: ThreadPane.Selected) -> None:
+        self.thread_pane.clear_search(message.thread_id)  # a search must not hide it
         self.run_flow(RunPlan("open", thread_id=message.thread_id))
+        self.set_class(False, "-side-open")  # the narrow overlay: back to the conversation
         self.composer.focus()
 
     @on(ThreadPane.NewRequested)
@@ -709,6 +743,14 @@ class MainScreen(Screen[None]):
     def action_detach(self) -> None:
         """Stop following the run; it goes on on the server."""
         self.detach()
+
+    def action_quick_assistant(self) -> None:
+        """Switch assistant by name: the palette with every assistant (ctrl+a)."""
+        self.app.push_screen(switcher(AssistantCommands))
+
+    def action_quick_thread(self) -> None:
+        """Open a recent thread by title: the palette with the thread list (ctrl+r)."""
+        self.app.push_screen(switcher(ThreadCommands))
 
     def action_focus_composer(self) -> None:
         """Back to the composer."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bbot_tui.text import one_line
 from bbot_tui.session.titles import thread_label
+from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -77,10 +77,13 @@ class AssistantChoice:
     Attributes:
         assistant: The last selected assistant, else the first one.
         thread_id: Its last open thread, if the assistant is the last one.
+        first: The profile had no (known) last assistant: the first one was taken (the
+            screen says so, and how to switch).
     """
 
     assistant: Assistant
     thread_id: str | None
+    first: bool = False
 
 
 class ThreadBrowser:
@@ -134,8 +137,10 @@ class ThreadBrowser:
             return None
         profile = services.profile
         last = profile.last_assistant_id if profile else None
-        chosen = next((a for a in page.items if a.assistant_id == last), page.items[0])
-        thread_id = profile.last_thread_id if profile and chosen.assistant_id == last else None
+        chosen = next((a for a in page.items if a.assistant_id == last), None)
+        if chosen is None:  # a new profile (or its assistant is gone): the first one
+            return AssistantChoice(page.items[0], None, first=True)
+        thread_id = profile.last_thread_id if profile is not None else None
         return AssistantChoice(chosen, thread_id)
 
     def select_assistant(self, assistant: Assistant) -> None:
