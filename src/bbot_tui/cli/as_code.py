@@ -18,6 +18,7 @@ from bbot_tui.cli.options import build_run_request
 from bbot_tui.cli.runner import check_breakpoints, detach_body, find_assistant
 from bbot_tui.session.as_code import CODE_LANGUAGES, CodeLanguage, RunCall, RunEndpoint, to_code
 from bbot_tui.session.run import session_body
+from bbot_tui.session.titles import new_thread_metadata
 from bbot_tui.stream.inputs import with_input_message_id
 from bbot_tui.text import one_line
 
@@ -70,6 +71,11 @@ async def as_code_command(args: argparse.Namespace, output: Output) -> int:
         body=body.to_body(),
         thread_id=thread_id,
         new_thread=new_thread,
+        thread_metadata=(
+            new_thread_metadata(assistant.assistant_id, assistant.graph_id, req.user_text)
+            if new_thread
+            else {}
+        ),
         headers=dict(conn.extra_headers),
         has_key=conn.api_key is not None,
     )

@@ -124,7 +124,8 @@ class RunCall:
         endpoint: ``stream``, ``wait`` or ``create``.
         body: the JSON body, exactly.
         thread_id: the thread; None for a new thread (``new_thread``) or a stateless run.
-        new_thread: create a thread first (``POST /threads`` with ``{}``), then run on it.
+        new_thread: create a thread first (``POST /threads``), then run on it.
+        thread_metadata: the new thread's metadata (its title and assistant, as ``run`` sets).
         headers: the profile's extra headers (never the key).
         has_key: whether the key is sent (as ``bbot-api-key``, read from ``BBOT_API_KEY``).
     """
@@ -134,6 +135,7 @@ class RunCall:
     body: dict[str, Any]
     thread_id: str | None = None
     new_thread: bool = False
+    thread_metadata: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     has_key: bool = False
 
@@ -211,7 +213,7 @@ def to_curl(call: RunCall) -> str:
             '"$BASE_URL/threads"',
             ["-sS", "--fail-with-body"],
             _curl_headers(call, "application/json", body=True),
-            "{}",
+            _json({"metadata": call.thread_metadata} if call.thread_metadata else {}),
         )
         lines.append(f'THREAD_ID=$({create} \\\n  | grep -o \'"thread_id": *"[^"]*"\' \\')
         lines.append("  | head -n 1 | cut -d '\"' -f 4)")
@@ -267,7 +269,9 @@ def to_python(call: RunCall) -> str:
     ]
     if call.new_thread:
         lines += [
-            "    thread = await client.threads.create()",
+            "    thread = await client.threads.create("
+            + (f"metadata={_py(call.thread_metadata)}" if call.thread_metadata else "")
+            + ")",
             '    thread_id = thread["thread_id"]',
             '    print("thread:", thread_id, file=sys.stderr)',
         ]
@@ -341,7 +345,9 @@ def to_js(call: RunCall) -> str:
     ]
     if call.new_thread:
         lines += [
-            "const thread = await client.threads.create();",
+            "const thread = await client.threads.create("
+            + (f"{{ metadata: {_json(call.thread_metadata)} }}" if call.thread_metadata else "")
+            + ");",
             "const threadId = thread.thread_id;",
             'console.error("thread:", threadId);',
         ]
