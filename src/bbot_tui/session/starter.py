@@ -4,9 +4,11 @@ Creating the thread first costs a round trip before the first token. The Agent S
 the thread a run names when the run says ``if_not_exists: "create"`` (the client chooses the
 thread id), copying the run's ``metadata`` onto the new thread beside ``graph_id`` and
 ``assistant_id`` (``docs/PROTOCOL.md``, "Threads and history"). :class:`ThreadStarter` asks for
-that, and falls back where a server does not do it: a 404 or a 422 to such a run means the
-thread is created first (``POST /threads`` with the same id) and the run sent again without the
-flag; the client is then remembered as one whose server needs the thread first, so the next
+that, and falls back where a server does not do it: a 404 (the server ignored the flag and
+found no thread) or a 422 that names the flag (it does not know it) means the thread is created
+first (``POST /threads`` with the same id) and the run sent again without the
+flag (a 422 counts only when it names ``if_not_exists``; any other 422, such as B-Bot's
+missing entity id, is the run's own refusal); the client is then remembered as one whose server needs the thread first, so the next
 conversation pays no failed request. A second refusal shows the first was about something else
 (an unknown assistant…): the thread made for it is deleted again and the memory undone.
 
@@ -23,13 +25,24 @@ from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
 from bbot_tui.api.models import RunCreate
 
-__all__ = ["REFUSED", "ThreadStarter"]
+__all__ = ["FLAG", "ThreadStarter", "refuses_flag"]
 
-REFUSED = (errors.NotFound, errors.Unprocessable)
-"""What a server answers a run that names a thread it does not have (404), or a field it does
-not know (422)."""
+FLAG = "if_not_exists"
+"""The run field that asks the server to create the thread."""
 
 _THREAD_FIRST: weakref.WeakSet[AgentClient] = weakref.WeakSet()
+
+
+def refuses_flag(exc: errors.ApiError) -> bool:
+    """Whether a run's refusal says the server does not create threads with runs.
+
+    A 404 (the server ignored the flag and found no thread), or a 422 whose detail names the
+    flag (a server that does not know the field). Any other refusal (a 422 about the entity,
+    the input…) is the run's own, and no thread is made for it.
+    """
+    if isinstance(exc, errors.NotFound):
+        return True
+    return isinstance(exc, errors.Unprocessable) and FLAG in f"{exc.detail} {exc.body}"
 """Clients whose server refused ``if_not_exists: "create"``: their threads are made first."""
 
 
@@ -86,8 +99,10 @@ class ThreadStarter:
 
         If so, the client is remembered as one whose server needs the thread first.
         """
-        if not (self._asked and not self.created and isinstance(exc, REFUSED)):
+        if not (self._asked and not self.created and refuses_flag(exc)):
             return False
+        if isinstance(exc, errors.Unprocessable) and "if_not_exists" not in exc.detail:
+            return False  # a 422 about something else (an entity id…): posting again won't help
         _THREAD_FIRST.add(self._client)
         self._learnt = True
         return True
