@@ -123,3 +123,28 @@ async def test_boxes_show_a_mark_and_dialogs_show_their_own_keys(server_url: str
 def _footer_line(app: Any) -> str:
     """The last line drawn (the footer of whatever screen is on top)."""
     return [line for line in screen_text(app).splitlines() if line.strip()][-1]
+
+
+async def test_run_option_labels_sit_beside_their_controls_after_the_connection_form(
+    server_url: str,
+) -> None:
+    from textual.widgets import Label
+
+    from bbot_tui.tui.screens.connection import ConnectionScreen
+    from bbot_tui.tui.screens.run_options import RunOptionsScreen
+
+    app = make_app(settings_for(server_url), persist=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pick(pilot, "chat", own_assistant(server_url, "chat"))
+        await pilot.press("f3")  # its stylesheet is loaded now, for the whole app
+        await wait_for(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the form")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConnectionScreen), "closed")
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunOptionsScreen), "run options")
+        await pilot.pause(0.3)
+        mode = app.screen.query_one("#opt-mode")
+        row: Any = mode.parent
+        label = row.query_one(Label)
+        assert str(label.render()).strip() == "mode"
+        assert label.region.y == mode.region.y, (label.region, mode.region)  # not a row below
