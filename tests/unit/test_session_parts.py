@@ -25,7 +25,7 @@ from bbot_tui.session.finder import RunFinder
 from bbot_tui.session.reader import StreamReader, is_phantom
 from bbot_tui.session.reconciler import Reconciler, at_rest, end_notice
 from bbot_tui.session.rejoiner import Rejoiner
-from bbot_tui.session.starter import ThreadStarter
+from bbot_tui.session.starter import FLAG, ThreadStarter, refuses_flag
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
 
@@ -489,3 +489,11 @@ async def test_a_refusal_makes_the_thread_first_from_then_on() -> None:
     await starter.take_back()
     assert client.threads.calls[-1] == ("delete", THREAD)
     assert ThreadStarter(client, "t-3", {}).with_run  # type: ignore[arg-type]
+
+
+def test_only_a_refusal_of_the_flag_makes_the_thread_first() -> None:
+    assert refuses_flag(errors.NotFound(404, "Thread or assistant not found."))
+    unknown = errors.Unprocessable(422, "extra field not permitted", body={"loc": [FLAG]})
+    assert refuses_flag(unknown)
+    assert not refuses_flag(errors.Unprocessable(422, "entity ent_x does not belong to channel"))
+    assert not refuses_flag(errors.ServerError(500, "boom"))

@@ -6,9 +6,9 @@ thread id), copying the run's ``metadata`` onto the new thread beside ``graph_id
 ``assistant_id`` (``docs/PROTOCOL.md``, "Threads and history"). :class:`ThreadStarter` asks for
 that, and falls back where a server does not do it: a 404 (the server ignored the flag and
 found no thread) or a 422 that names the flag (it does not know it) means the thread is created
-first (``POST /threads`` with the same id) and the run sent again without the
-flag (a 422 counts only when it names ``if_not_exists``; any other 422, such as B-Bot's
-missing entity id, is the run's own refusal); the client is then remembered as one whose server needs the thread first, so the next
+first (``POST /threads`` with the same id) and the run sent again without the flag; any other
+422 (B-Bot's missing entity id…) is the run's own refusal, and nothing is made for it. The
+client is then remembered as one whose server needs the thread first, so the next
 conversation pays no failed request. A second refusal shows the first was about something else
 (an unknown assistant…): the thread made for it is deleted again and the memory undone.
 
@@ -31,6 +31,7 @@ FLAG = "if_not_exists"
 """The run field that asks the server to create the thread."""
 
 _THREAD_FIRST: weakref.WeakSet[AgentClient] = weakref.WeakSet()
+"""Clients whose server refused ``if_not_exists: "create"``: their threads are made first."""
 
 
 def refuses_flag(exc: errors.ApiError) -> bool:
@@ -43,7 +44,6 @@ def refuses_flag(exc: errors.ApiError) -> bool:
     if isinstance(exc, errors.NotFound):
         return True
     return isinstance(exc, errors.Unprocessable) and FLAG in f"{exc.detail} {exc.body}"
-"""Clients whose server refused ``if_not_exists: "create"``: their threads are made first."""
 
 
 class ThreadStarter:
@@ -100,9 +100,7 @@ class ThreadStarter:
         If so, the client is remembered as one whose server needs the thread first.
         """
         if not (self._asked and not self.created and refuses_flag(exc)):
-            return False
-        if isinstance(exc, errors.Unprocessable) and "if_not_exists" not in exc.detail:
-            return False  # a 422 about something else (an entity id…): posting again won't help
+            return False  # a refusal of the run itself: posting again would not help
         _THREAD_FIRST.add(self._client)
         self._learnt = True
         return True
