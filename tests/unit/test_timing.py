@@ -171,7 +171,11 @@ def test_json_and_headline() -> None:
     assert {"ttft", "tokens", "tokens_per_second", "usage"} <= set(data)
     assert data["first_event"] == 0.0 and data["restarts"] == 0
     line = timing.headline()
-    assert "1.00 s total" in line and "2 rejoins, 7 replayed events dropped, 0 restarts" in line and "from tasks" in line
+    assert (
+        "1.00 s total" in line
+        and "2 rejoins, 7 replayed events dropped, 0 restarts" in line
+        and "from tasks" in line
+    )
 
 
 def test_bar_extent_keeps_every_bar_visible_and_inside_the_row() -> None:
