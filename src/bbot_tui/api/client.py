@@ -19,8 +19,8 @@ This module is the import path the rest of the project uses::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, Self, TypeVar, overload
+from collections.abc import Mapping
+from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
@@ -55,30 +55,6 @@ __all__ = [
     "WaitResult",
     "ids_from_location",
 ]
-
-_T = TypeVar("_T")
-
-
-class _Delegate(Generic[_T]):
-    """An old flat name of the client, read as the sub-client method it now is.
-
-    The method is looked up on each access (``client.get_run`` is ``client.runs.get`` as it
-    is at that moment), so the type checker sees the sub-client's own signature.
-    """
-
-    __slots__ = ("_pick",)
-
-    def __init__(self, pick: Callable[[AgentClient], _T]) -> None:
-        self._pick = pick
-
-    @overload
-    def __get__(self, client: None, owner: type[Any]) -> Self: ...
-
-    @overload
-    def __get__(self, client: AgentClient, owner: type[Any]) -> _T: ...
-
-    def __get__(self, client: AgentClient | None, owner: type[Any]) -> Self | _T:
-        return self if client is None else self._pick(client)
 
 
 class AgentClient:
@@ -171,35 +147,3 @@ class AgentClient:
     async def info(self) -> Any:
         """``GET /info``: server version and flags."""
         return (await self.http.request("GET", "/info"))[0]
-
-    # delegate kept until every caller uses the sub-clients: each old flat name below is
-    # its sub-client's method (remove a line once `grep -rn "\.<name>(" src tests bench` is empty)
-    search_assistants = _Delegate(lambda c: c.assistants.search)
-    count_assistants = _Delegate(lambda c: c.assistants.count)
-    get_assistant = _Delegate(lambda c: c.assistants.get)
-    get_schemas = _Delegate(lambda c: c.assistants.schemas)
-    get_graph = _Delegate(lambda c: c.assistants.graph)
-    get_versions = _Delegate(lambda c: c.assistants.versions)
-    discover_assistants = _Delegate(lambda c: c.assistants.discover)
-    create_thread = _Delegate(lambda c: c.threads.create)
-    search_threads = _Delegate(lambda c: c.threads.search)
-    count_threads = _Delegate(lambda c: c.threads.count)
-    get_thread = _Delegate(lambda c: c.threads.get)
-    patch_thread = _Delegate(lambda c: c.threads.update)
-    delete_thread = _Delegate(lambda c: c.threads.delete)
-    copy_thread = _Delegate(lambda c: c.threads.copy)
-    get_state = _Delegate(lambda c: c.threads.get_state)
-    update_state = _Delegate(lambda c: c.threads.update_state)
-    get_history = _Delegate(lambda c: c.threads.get_history)
-    thread_stream = _Delegate(lambda c: c.threads.stream)
-    create_run = _Delegate(lambda c: c.runs.create)
-    list_runs = _Delegate(lambda c: c.runs.list)
-    get_run = _Delegate(lambda c: c.runs.get)
-    delete_run = _Delegate(lambda c: c.runs.delete)
-    cancel_run = _Delegate(lambda c: c.runs.cancel)
-    cancel_runs = _Delegate(lambda c: c.runs.cancel_many)
-    wait_run = _Delegate(lambda c: c.runs.wait)
-    join_run = _Delegate(lambda c: c.runs.join)
-    stream_run = _Delegate(lambda c: c.runs.stream)
-    stream_stateless = _Delegate(lambda c: c.runs.stream_stateless)
-    join_stream = _Delegate(lambda c: c.runs.join_stream)

@@ -447,11 +447,11 @@ class MainScreen(Screen[None]):
         from bbot_tui.tui.screens.inspect import InspectScreen
 
         client = self.services.client
-        schemas = await client.get_schemas(assistant.assistant_id)
+        schemas = await client.assistants.schemas(assistant.assistant_id)
         nodes: list[str] = []
         graph_error = None
         try:
-            nodes = (await client.get_graph(assistant.assistant_id, xray=True)).node_names()
+            nodes = (await client.assistants.graph(assistant.assistant_id, xray=True)).node_names()
         except ApiError as exc:
             graph_error = exc.message
         self.app.push_screen(InspectScreen(assistant, schemas, nodes, graph_error=graph_error))
@@ -798,7 +798,9 @@ class MainScreen(Screen[None]):
             self.notify("Pick an assistant first.", severity="warning")
             return
         try:
-            nodes = (await self.services.client.get_graph(assistant.assistant_id)).node_names()
+            nodes = (
+                await self.services.client.assistants.graph(assistant.assistant_id)
+            ).node_names()
         except ApiError:
             nodes = []
         screen = RunOptionsScreen(

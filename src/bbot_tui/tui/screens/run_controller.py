@@ -264,13 +264,13 @@ class RunController:
         assert self.session is not None
         # its row and its messages at once: one round trip
         thread, _ = await asyncio.gather(
-            client.get_thread(thread_id), self.session.load_thread(thread_id)
+            client.threads.get(thread_id), self.session.load_thread(thread_id)
         )
         self._threads.shown(thread)
         host.status_bar.notice = ""
         host.sync_mode()
         if run_id is None and thread.status == "busy":
-            runs = await client.list_runs(thread_id, limit=10)
+            runs = await client.runs.list(thread_id, limit=10)
             active = next((r for r in runs if r.status in ("running", "pending")), None)
             if active is None:
                 await self.session.load_thread(thread_id)  # it ended in between
@@ -309,7 +309,7 @@ class RunController:
 
             metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, plan.text)
             if options.mode == "wait":
-                thread = await host.services.client.create_thread(metadata=metadata)
+                thread = await host.services.client.threads.create(metadata=metadata)
             else:  # the run creates its thread: the first token costs one request
                 from bbot_tui.api.models import Thread
 
@@ -528,7 +528,7 @@ class RunController:
         for entry in reversed(await self._ledger.remembered(profile.base_url)):
             thread_id, run_id = entry["thread_id"], entry["run_id"]
             try:
-                run = await client.get_run(thread_id, run_id)
+                run = await client.runs.get(thread_id, run_id)
             except ApiError:
                 run = None
             if run is None or run.status not in ("pending", "running"):

@@ -184,7 +184,7 @@ class ThreadBrowser:
         if self._assistant is None:
             return
         offset = (self._next_offset or 0) if append else 0
-        page = await self._host.services.client.search_threads(
+        page = await self._host.services.client.threads.search(
             limit=THREAD_PAGE,
             offset=offset,
             metadata={"assistant_id": self._assistant.assistant_id},
@@ -203,7 +203,7 @@ class ThreadBrowser:
 
     async def refresh(self, thread_id: str) -> None:
         """Show a thread's new status (and title) in the list, after a run."""
-        thread = await self._host.services.client.get_thread(thread_id)
+        thread = await self._host.services.client.threads.get(thread_id)
         if self.belongs(thread):
             self._host.thread_pane.upsert(thread)
 
@@ -253,7 +253,7 @@ class ThreadBrowser:
         Returns:
             True when it was the open thread (the caller then starts a new conversation).
         """
-        await self._host.services.client.delete_thread(thread_id)
+        await self._host.services.client.threads.delete(thread_id)
         self._host.thread_pane.remove(thread_id)
         self._host.notify(f"Deleted {one_line(title, 60)!r}.", markup=False)
         return thread_id == self.thread_id
@@ -261,8 +261,8 @@ class ThreadBrowser:
     async def copy(self, thread_id: str, title: str) -> None:
         """Fork a thread on the server, titled "copy of …", and list the copy on top."""
         client = self._host.services.client
-        thread = await client.copy_thread(thread_id)
-        thread = await client.patch_thread(
+        thread = await client.threads.copy(thread_id)
+        thread = await client.threads.update(
             thread.thread_id, metadata={"title": one_line(f"copy of {title}", 80)}
         )
         self._host.thread_pane.upsert(thread)
@@ -271,7 +271,9 @@ class ThreadBrowser:
 
     async def rename(self, thread_id: str, title: str) -> None:
         """Give a thread a title (its row stays in place)."""
-        thread = await self._host.services.client.patch_thread(thread_id, metadata={"title": title})
+        thread = await self._host.services.client.threads.update(
+            thread_id, metadata={"title": title}
+        )
         self._host.thread_pane.upsert(thread, to_top=False)
         if thread_id == self.thread_id:
             self._host.status_bar.thread = thread_label(thread)
