@@ -69,7 +69,9 @@ async def test_an_interrupt_is_answered_from_the_composer(server_url: str) -> No
         await settle(pilot, screen)
         assert screen.thread_id == thread_id and len(pane.threads) == 1
         assert screen.transcript.messages[-1].text == "you said yes"
-        assert [m.role for m in screen.transcript.messages] == ["human", "ai", "ai"]
+        # the answer reads between the question and what came of it (a note, issue 11)
+        assert [m.role for m in screen.transcript.messages] == ["human", "ai", "note", "ai"]
+        assert screen.transcript.messages[2].text == "you answered: yes"
         assert "you said yes" in view_text(screen)
         assert composer.mode == "chat" and not card.display
         await wait_for(pilot, lambda: pane.get(thread_id).status == "idle", "idle badge")

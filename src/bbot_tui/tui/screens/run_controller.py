@@ -342,8 +342,6 @@ class RunController:
 
         if plan.kind == "resume" and plan.command is not None:
             self.transcript.add_note(describe_command(plan.command, self.transcript.interrupts))
-        elif plan.kind == "continue":
-            self.transcript.add_note("you continued from the breakpoint")
 
     async def _follow(self, updates: AsyncIterator[SessionUpdate]) -> None:
         """Apply a stream's updates until it ends (closing it if the worker is cancelled)."""
