@@ -40,7 +40,10 @@ async def test_pick_send_and_answer_through_strict_bbot(server_url: str) -> None
             await wait_for(pilot, lambda: screen.running, "the resume to start")
             await settle(pilot, screen)
             thread_id = screen.thread_id
-            shown = [(m.role, m.text) for m in screen.transcript.messages]
+            # the server's messages, and the client's line saying what was answered (issue 11)
+            shown = [(m.role, m.text) for m in screen.transcript.messages if m.role != "note"]
+            notes = [m.text for m in screen.transcript.messages if m.role == "note"]
+            assert notes == ["you answered: yes"]
         assert proxy.refused_runs == []
         runs = [line for line in proxy.seen if line.startswith("POST") and "/runs" in line]
         assert len(runs) >= 2  # the question's run and the answer's, both accepted
