@@ -52,13 +52,14 @@ _SHEETS = (
     "main.tcss",
     "message_view.tcss",
     "interrupt_card.tcss",
-    "run_options.tcss",
-    "history.tcss",
     "presenter.tcss",
 )
-"""App-wide and main-screen sheets, then the widgets' and other screens' sheets (those present).
+"""The sheets read at start: app-wide, then the first screen's and its widgets' (those present).
 
-The main screen is the app's default screen, whose own ``CSS_PATH`` Textual does not load."""
+The main screen (or presenter mode's screen) is the app's default screen, whose own ``CSS_PATH``
+Textual does not load, so its sheets are the app's. Every other screen names its own sheet in
+``CSS_PATH`` (run options, history, connection): read when it first opens, so that the first
+frame neither parses nor matches rules that no widget on it uses."""
 
 NOTICE_TIMEOUT = 30.0
 """Seconds a settings warning stays on screen (it also stays in the status bar)."""

@@ -59,6 +59,7 @@ from bbot_tui.stream.statediff import (
     ran_label,
 )
 from bbot_tui.text import one_line
+from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.widgets.json_view import JsonView
 
 __all__ = ["HistoryScreen"]
@@ -76,6 +77,8 @@ class HistoryScreen(Screen[tuple[str, str] | None]):
         node_names: the graph's nodes, offered as ``as_node`` when forking.
     """
 
+    CSS_PATH = stylesheet("history.tcss")
+    """Loaded when the screen first opens (not at start)."""
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("r", "rerun", "Re-run from here"),

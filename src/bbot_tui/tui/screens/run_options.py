@@ -22,6 +22,7 @@ from textual.widgets import Button, Footer, Static
 
 from bbot_tui.session.run_options import RunOptions, field_errors
 from bbot_tui.text import one_line
+from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.widgets.run_options import RunOptionsForm
 
 __all__ = ["RunOptionsScreen"]
@@ -37,6 +38,8 @@ class RunOptionsScreen(ModalScreen[RunOptions | None]):
         title: the dialog's title (e.g. the assistant's name).
     """
 
+    CSS_PATH = stylesheet("run_options.tcss")
+    """The dialog's and the form's styles, loaded when the dialog first opens (not at start)."""
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "save", "Save"),
