@@ -224,10 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _launch_tui(args: argparse.Namespace) -> int:
     # headless.common (httpx, pydantic) is imported only on failure: the first frame waits
-    # for every import made before it
+    # for every import made before it, and for the garbage collector's runs (paused here, the
+    # app resumes it after its first frame)
+    from bbot_tui.tui.startup import pause_collector, resume_collector
+
+    pause_collector()
     try:
         from bbot_tui.tui.app import run_tui
     except ModuleNotFoundError as exc:
+        resume_collector()
         if exc.name not in ("bbot_tui.tui.app", "textual"):
             raise
         from bbot_tui.cli.common import EXIT_ERROR, Output

@@ -1,11 +1,12 @@
 """The Textual app: settings, the active profile's client, the theme, and the screens.
 
 :func:`make_app` builds the app for the CLI and the tests; :func:`run_tui` runs it (``bbot-tui``
-and ``bbot-tui tui``). Startup is kept fast: this module imports no pydantic or httpx code. The
-first frame (the main screen with a focused composer) is drawn first; the settings are loaded,
-the command-line and environment overrides applied and the client created right after, in a
-worker. One :class:`~bbot_tui.api.client.AgentClient` lives per profile; it is closed when the
-profile changes and when the app exits.
+and ``bbot-tui tui``). Startup is kept fast: this module imports no pydantic or httpx code, only
+the first screen's stylesheets are read at start, and the garbage collector waits
+(:mod:`.startup`). The first frame (the main screen with a focused composer) is drawn first; the
+settings are loaded, the command-line and environment overrides applied and the client created
+right after, in a worker. One :class:`~bbot_tui.api.client.AgentClient` lives per profile; it is
+closed when the profile changes and when the app exits.
 
 Security: log redaction is installed at startup, every untrusted string is sanitized before it is
 drawn or notified, and the crash screen prints no local variables (the key also only ever lives
@@ -34,6 +35,7 @@ from bbot_tui.tui.messages import (
 )
 from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.screens.main import MainScreen
+from bbot_tui.tui.startup import pause_collector, resume_collector
 from bbot_tui.tui.themes import PRESENTER_THEME
 
 if TYPE_CHECKING:
@@ -164,9 +166,10 @@ class BbotApp(App[int]):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        """Load the settings right after the first frame."""
+        """Load the settings right after the first frame; the garbage collector runs again then."""
         # after the refresh: the worker's imports (pydantic, httpx) would delay the first frame
         self.call_after_refresh(self._startup)
+        self.call_after_refresh(resume_collector)
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -498,6 +501,10 @@ def run_tui(url: str | None = None, api_key: str | None = None, profile: str | N
     Returns:
         The process exit code.
     """
+    pause_collector()  # until the first frame (the launcher has paused it already)
     app = make_app(None, url=url, api_key=api_key, profile=profile, read_env=True)
-    app.run()
+    try:
+        app.run()
+    finally:
+        resume_collector()
     return app.return_code or 0
