@@ -8,7 +8,8 @@ The table lists time, event (mode and namespace as sent), namespace, SSE id and 
 (or highlighting) a row shows the event's JSON below it: sanitized with
 :func:`bbot_tui.text.sanitize_json_for_display` and drawn as plain text, never markup. Events
 arrive in batches; while the log is hidden they are only buffered (the last :data:`MAX_EVENTS`),
-so a hidden log costs nothing per token.
+so a hidden log costs nothing per token, and its table is only built the first time it is shown
+(a hidden log costs the first frame nothing either).
 """
 
 from __future__ import annotations
@@ -57,15 +58,31 @@ class EventLog(Vertical):
         self._seq = 0
         self._shown: deque[int] = deque()
         self._stale = False
+        self._built = False
+        self._detail: Static | None = None
+        """The JSON of the selected event (made with the table, when the log is first shown)."""
         self.border_title = "events"
 
     def compose(self) -> ComposeResult:
-        """The table and the detail pane."""
+        """Nothing yet: the table and the detail pane are built when the log is first shown.
+
+        The log starts hidden, and a table costs the first frame its widgets and styles;
+        :meth:`sync` (called when the log is shown) mounts them the first time.
+        """
+        return ()
+
+    def on_mount(self) -> None:
+        """A log shown from the start (no stylesheet hides it) is built at once."""
+        if self.display:
+            self.sync()
+
+    def _build(self) -> None:
+        """Mount the table and the detail pane (once)."""
+        self._built = True
         table: DataTable[Any] = DataTable(id="event-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("time", "event", "ns", "id", "size")
-        yield table
-        with VerticalScroll(id="event-detail"):
-            yield Static(Content(DETAIL_HINT), id="event-json")
+        self._detail = Static(Content(DETAIL_HINT), id="event-json")
+        self.mount(table, VerticalScroll(self._detail, id="event-detail"))
 
     @property
     def count(self) -> int:
@@ -82,7 +99,7 @@ class EventLog(Vertical):
             self._seq += 1
             wall = now - max(0.0, mono - event.received_at)
             self._events.append((self._seq, wall, event))
-        if not self.display or not self.is_mounted:
+        if not (self.display and self.is_mounted and self._built):
             self._stale = True
             return
         if self._stale:
@@ -105,7 +122,7 @@ class EventLog(Vertical):
         self._seq += 1
         wall = time.time() - max(0.0, time.monotonic() - request.sent_at)
         self._events.append((self._seq, wall, request))
-        if not self.display or not self.is_mounted:
+        if not (self.display and self.is_mounted and self._built):
             self._stale = True
             return
         if self._stale:
@@ -117,14 +134,16 @@ class EventLog(Vertical):
         """Forget every event and the one shown in detail (a new thread or server)."""
         self._events.clear()
         self._stale = True
-        if self.is_mounted:
+        if self.is_mounted and self._detail is not None:
             self.sync()
-            self.query_one("#event-json", Static).update(Content(DETAIL_HINT))
+            self._detail.update(Content(DETAIL_HINT))
 
     def sync(self) -> None:
-        """Rebuild the table from the buffer (after being shown)."""
+        """Rebuild the table from the buffer (after being shown; the first time, build it)."""
         if not self.is_mounted:
             return
+        if not self._built:
+            self._build()
         table = self.query_one("#event-table", DataTable)
         table.clear()
         self._shown.clear()
@@ -165,9 +184,9 @@ class EventLog(Vertical):
         message.stop()
         key = message.row_key.value
         event = self._find(int(key)) if key is not None else None
-        if event is None:
+        if event is None or self._detail is None:
             return
-        self.query_one("#event-json", Static).update(Content(render_event_json(event)))
+        self._detail.update(Content(render_event_json(event)))
 
 
 def _label(item: StreamEvent | SentRequest) -> str:
