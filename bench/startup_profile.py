@@ -38,6 +38,10 @@ def main() -> None:
     parser.add_argument("--log", help="append the time to the first frame (ms) to this file")
     args = parser.parse_args()
 
+    if not args.bare:  # as the launcher does, before Textual is imported
+        from bbot_tui.tui.startup import pause_collector
+
+        pause_collector()
     profiler = cProfile.Profile()
     if not args.wall:
         profiler.enable()
