@@ -30,8 +30,9 @@ async def _question(pilot: Pilot[Any], url: str) -> MainScreen:
 
 
 def _bar_line(app: Any) -> str:
-    """The status bar as drawn (the line above the footer)."""
-    return [line for line in screen_text(app).splitlines() if line.strip()][-2]
+    """The status bar as drawn: its content, cut where its width ends."""
+    bar = app.main_screen.status_bar
+    return str(bar.render().truncate(bar.content_size.width).plain)
 
 
 def _shown_in(outer: Any, inner: Any) -> bool:
@@ -88,13 +89,14 @@ async def test_boxes_show_a_mark_and_dialogs_show_their_own_keys(server_url: str
     app = make_app(settings_for(server_url), persist=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pick(pilot, "chat", own_assistant(server_url, "chat"))
-        assert "New thread" in _footer_line(app)  # the main screen's keys, on the main screen
+        # the main screen's keys, on the main screen
+        await wait_for(pilot, lambda: "New thread" in _footer_line(app), "the main footer")
 
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the form")
-        await pilot.pause()
+        await wait_for(pilot, lambda: "Save" in _footer_line(app), "the dialog's footer")
         footer = _footer_line(app)
-        assert "Save" in footer and "New thread" not in footer, footer
+        assert "New thread" not in footer, footer
         box = app.screen.query_one("#allow-insecure", Checkbox)
         assert not box.value
         assert "✓" not in box.render().plain and "X" not in box.render().plain
@@ -106,9 +108,9 @@ async def test_boxes_show_a_mark_and_dialogs_show_their_own_keys(server_url: str
 
         await pilot.press("ctrl+o")
         await wait_for(pilot, lambda: isinstance(app.screen, RunOptionsScreen), "run options")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: "Save" in _footer_line(app), "the dialog's footer")
         footer = _footer_line(app)
-        assert "Save" in footer and "New thread" not in footer, footer
+        assert "New thread" not in footer, footer
         modes: Any = app.screen.query_one("#opt-stream-mode", SelectionList)
         lines = {
             str(modes.get_option_at_index(i).value): modes.render_line(i).text
