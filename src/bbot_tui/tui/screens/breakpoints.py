@@ -154,7 +154,7 @@ async def edit_breakpoints(screen: MainScreen) -> None:
         screen.notify("Pick an assistant first.", severity="warning")
         return
     try:
-        graph = await screen.services.client.get_graph(assistant.assistant_id)
+        graph = await screen.services.client.assistants.graph(assistant.assistant_id)
         nodes = graph.node_names()
     except ApiError as exc:
         screen.notify(f"The graph is not available ({one_line(exc.message, 80)}).")
