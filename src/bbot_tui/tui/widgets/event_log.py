@@ -20,15 +20,16 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from bbot_tui.text import one_line, sanitize, sanitize_json_for_display
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from bbot_tui.api.events import StreamEvent
     from bbot_tui.api.sent import SentRequest
 __all__ = ["MAX_EVENTS", "EventLog"]
@@ -58,9 +59,10 @@ class EventLog(Vertical):
         self._seq = 0
         self._shown: deque[int] = deque()
         self._stale = False
-        self._built = False
+        self._table: DataTable[Any] | None = None
+        """The table (made when the log is first shown, with :attr:`_detail`)."""
         self._detail: Static | None = None
-        """The JSON of the selected event (made with the table, when the log is first shown)."""
+        """The JSON of the selected event."""
         self.border_title = "events"
 
     def compose(self) -> ComposeResult:
@@ -76,13 +78,20 @@ class EventLog(Vertical):
         if self.display:
             self.sync()
 
-    def _build(self) -> None:
-        """Mount the table and the detail pane (once)."""
-        self._built = True
+    @property
+    def _built(self) -> bool:
+        return self._table is not None
+
+    def _build(self) -> DataTable[Any]:
+        """Mount the table and the detail pane (once; Textual's table is imported then too)."""
+        from textual.widgets import DataTable
+
         table: DataTable[Any] = DataTable(id="event-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("time", "event", "ns", "id", "size")
+        self._table = table
         self._detail = Static(Content(DETAIL_HINT), id="event-json")
         self.mount(table, VerticalScroll(self._detail, id="event-detail"))
+        return table
 
     @property
     def count(self) -> int:
@@ -142,16 +151,16 @@ class EventLog(Vertical):
         """Rebuild the table from the buffer (after being shown; the first time, build it)."""
         if not self.is_mounted:
             return
-        if not self._built:
-            self._build()
-        table = self.query_one("#event-table", DataTable)
+        table = self._table if self._table is not None else self._build()
         table.clear()
         self._shown.clear()
         self._stale = False
         self._append_rows(list(self._events))
 
     def _append_rows(self, records: list[tuple[int, float, StreamEvent | SentRequest]]) -> None:
-        table = self.query_one("#event-table", DataTable)
+        table = self._table
+        if table is None:
+            return
         at_end = table.cursor_row >= table.row_count - 1
         for seq, wall, event in records:
             stamp = (
@@ -178,8 +187,14 @@ class EventLog(Vertical):
                 return event
         return None
 
-    @on(DataTable.RowHighlighted, "#event-table")
-    @on(DataTable.RowSelected, "#event-table")
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        """Show the highlighted event's JSON (the table is the log's only one)."""
+        self._show_detail(message)
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        """Show the selected event's JSON."""
+        self._show_detail(message)
+
     def _show_detail(self, message: DataTable.RowHighlighted | DataTable.RowSelected) -> None:
         message.stop()
         key = message.row_key.value

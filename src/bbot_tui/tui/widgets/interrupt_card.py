@@ -34,25 +34,19 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import (
-    Button,
-    Checkbox,
-    Collapsible,
-    Input,
-    RadioSet,
-    Static,
-    TextArea,
-)
+from textual.widgets import Button, Input, Static, TextArea
 
-from bbot_tui.session.interrupts import command_json, resume_command, stop_title
-from bbot_tui.session.jsontext import JsonTextError, parse_json_text
 from bbot_tui.stream.transcript import PendingInterrupt, Transcript
 from bbot_tui.text import one_line
-from bbot_tui.tui.widgets.interrupt_item import InterruptItem
-from bbot_tui.tui.widgets.json_view import JsonView
 
 if TYPE_CHECKING:  # pydantic loads on first use, not with the first frame
+    from textual.widgets import Checkbox, RadioSet
+
     from bbot_tui.api.models import Command, ThreadState
+
+# The card is on the first screen but empty until a run stops: what only a stop shows (the items,
+# the JSON views, the session's command helpers, Textual's radio sets, checkboxes and collapsible)
+# is imported when the card is first filled, not with the first frame.
 
 __all__ = ["InterruptCard"]
 
@@ -130,6 +124,12 @@ class InterruptCard(Widget):
     def compose(self) -> ComposeResult:
         if self._stop is None:
             return
+        from textual.widgets import Collapsible
+
+        from bbot_tui.session.interrupts import stop_title
+        from bbot_tui.tui.widgets.interrupt_item import InterruptItem
+        from bbot_tui.tui.widgets.json_view import JsonView
+
         title = stop_title(self._stop, self._next, len(self._pending))
         yield Static(Text(one_line(title, 200), style="bold"), id="interrupt-title")
         if self._stop == "breakpoint":
@@ -221,6 +221,8 @@ class InterruptCard(Widget):
     def watch_state(self, state: ThreadState | None) -> None:
         if self._stop != "breakpoint":
             return
+        from bbot_tui.tui.widgets.json_view import JsonView
+
         for summary in self.query("#interrupt-state").results(Static):
             summary.update(self._state_text())
         for view in self.query("#interrupt-values").results(JsonView):
@@ -241,6 +243,8 @@ class InterruptCard(Widget):
         Returns:
             False when an interrupt has no answer or its answer does not fit its controls.
         """
+        from bbot_tui.tui.widgets.interrupt_item import InterruptItem
+
         loaded = True
         for item in self.query(InterruptItem):
             interrupt_id = item.interrupt.id
@@ -256,6 +260,10 @@ class InterruptCard(Widget):
         Raises:
             ValueError: an answer is missing or some JSON is invalid (the message says where).
         """
+        from bbot_tui.session.interrupts import resume_command
+        from bbot_tui.session.jsontext import JsonTextError, parse_json_text
+        from bbot_tui.tui.widgets.interrupt_item import InterruptItem
+
         answers = {item.interrupt.id: item.answer() for item in self.query(InterruptItem)}
         update: Any = None
         update_text = self.query_one("#interrupt-update", TextArea).text
@@ -294,12 +302,16 @@ class InterruptCard(Widget):
             error.update(Text(one_line(str(exc), 300)))
             self.set_class(True, "-invalid")
             return
+        from bbot_tui.session.interrupts import command_json
+
         preview.update(Text.assemble(("command ", "bold"), command_json(command)))
         error.update("")
         self.set_class(False, "-invalid")
 
-    @on(RadioSet.Changed)
-    def _decision_changed(self, event: RadioSet.Changed) -> None:
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        """A decision changed: show the controls it needs, and the command it makes."""
+        from bbot_tui.tui.widgets.interrupt_item import InterruptItem
+
         for item in self.query(InterruptItem):
             if item.is_mounted:
                 item.sync_visibility()
@@ -307,8 +319,11 @@ class InterruptCard(Widget):
 
     @on(Input.Changed)
     @on(TextArea.Changed)
-    @on(Checkbox.Changed)
     def _edited(self) -> None:
+        self._refresh_preview()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """A checkbox of an item changed: the command follows."""
         self._refresh_preview()
 
     @on(Input.Submitted)
