@@ -59,21 +59,30 @@ class SearchBar(Horizontal):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._pending: Timer | None = None
+        self._field: Input | None = None
+        """The input (made with the count the first time the bar opens)."""
+        self._count: Static | None = None
 
     def compose(self) -> ComposeResult:
-        """The input and the count."""
-        yield Input(placeholder="find in this conversation", id="search-input")
-        yield Static("", id="search-count", markup=False)
+        """Nothing yet: the bar starts hidden, and :meth:`open` makes the input and the count
+        the first time (a hidden bar costs the first frame no widgets)."""
+        return ()
+
+    def _build(self) -> Input:
+        self._field = Input(placeholder="find in this conversation", id="search-input")
+        self._count = Static("", id="search-count", markup=False)
+        self.mount(self._field, self._count)
+        return self._field
 
     @property
     def query_text(self) -> str:
         """The text in the input."""
-        return self.query_one("#search-input", Input).value
+        return self._field.value if self._field is not None else ""
 
     def open(self, query: str | None = None) -> None:
         """Show the bar and focus it (with ``query`` typed in, if given)."""
         self.add_class("-open")
-        field = self.query_one("#search-input", Input)
+        field = self._field if self._field is not None else self._build()
         if query is not None and field.value != query:
             field.value = query
         field.focus()
@@ -89,7 +98,9 @@ class SearchBar(Horizontal):
 
     def watch_count(self, count: tuple[int, int]) -> None:
         current, total = count
-        label = self.query_one("#search-count", Static)
+        label = self._count
+        if label is None:
+            return
         if not self.query_text.strip():
             label.update("")
         elif total:
