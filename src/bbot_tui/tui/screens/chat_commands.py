@@ -18,10 +18,9 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bbot_tui.session.slash import SlashCommand, SlashName, help_text
 from bbot_tui.text import one_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the slash commands' parser loads with the first command, not the first frame
     from collections.abc import Coroutine
 
     from textual.app import App
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from bbot_tui.api.models import Assistant
+    from bbot_tui.session.slash import SlashCommand, SlashName
     from bbot_tui.tui.screens.app_services import AppServices
     from bbot_tui.tui.screens.thread_browser import ThreadBrowser
     from bbot_tui.tui.widgets.assistant_pane import AssistantPane
@@ -268,4 +268,6 @@ class ChatCommands:
 
     def help(self) -> None:
         """List the slash commands."""
+        from bbot_tui.session.slash import help_text
+
         self._host.notify(help_text(), title="Slash commands", timeout=20, markup=False)

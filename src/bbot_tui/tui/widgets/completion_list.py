@@ -9,12 +9,16 @@ which the screen turns into :meth:`~.composer.Composer.accept_completion`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from bbot_tui.session.completion import Completion
 from bbot_tui.text import one_line
+
+if TYPE_CHECKING:
+    from bbot_tui.session.completion import Completion
 
 __all__ = ["CompletionList"]
 

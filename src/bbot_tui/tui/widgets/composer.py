@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
 from textual import events
@@ -30,8 +30,10 @@ from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widgets import TextArea
 
-from bbot_tui.session.completion import Completion, completions
 from bbot_tui.text import visible_controls
+
+if TYPE_CHECKING:  # the completions are computed on the first edit, not with the first frame
+    from bbot_tui.session.completion import Completion
 
 __all__ = ["NEWLINE_KEYS", "PASTE_WARN_BYTES", "Composer", "ComposerMode"]
 
@@ -254,6 +256,8 @@ class Composer(TextArea):
         row, column = self.cursor_location
         line = self.document.get_line(row)
         first = self.document.line_count == 1
+        from bbot_tui.session.completion import completions
+
         items = completions(line, column, first_line=first, cwd=self.attach_root)
         self.suggestion = items[0].suggestion(line, column) if items else ""
         self._offer(items)
