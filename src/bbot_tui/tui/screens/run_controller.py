@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from bbot_tui.stream.timing import RunTiming, TimingLog
 from bbot_tui.stream.transcript import Transcript, content_text, user_message
 from bbot_tui.text import one_line
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from bbot_tui.api.models import Command
     from bbot_tui.session.run import RunOutcome, RunSession, SessionUpdate
     from bbot_tui.session.run_options import RunOptions
+    from bbot_tui.stream.timing import RunTiming, TimingLog
     from bbot_tui.tui.screens.app_services import AppServices
     from bbot_tui.tui.screens.run_ledger import RunLedger
     from bbot_tui.tui.screens.thread_browser import ThreadBrowser
@@ -182,8 +182,19 @@ class RunController:
         """The transcript's ``meta_version`` the interrupt card was last given."""
         self._following: object | None = None
         """The stream being followed (a newer one takes over from a run being reconciled)."""
-        self.timings = TimingLog()
-        """The timings of the open thread's runs that ended (the run details)."""
+        self._timings: TimingLog | None = None
+
+    @property
+    def timings(self) -> TimingLog:
+        """The timings of the open thread's runs that ended (the run details).
+
+        Made on first use: the timing module loads with the first run, not the first frame.
+        """
+        if self._timings is None:
+            from bbot_tui.stream.timing import TimingLog
+
+            self._timings = TimingLog()
+        return self._timings
 
     # --- run options remembered per assistant ------------------------------------------------
 
@@ -227,7 +238,8 @@ class RunController:
         host = self._host
         self.transcript = Transcript()
         self.session = RunSession(host.services.client, self.transcript, on_run=self._on_run)
-        self.timings.clear()
+        if self._timings is not None:
+            self._timings.clear()
         self._threads.set_current(thread_id, remember=remember)
         host.show_transcript(self.transcript)
         host.event_log.clear_events()
