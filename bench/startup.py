@@ -14,7 +14,15 @@ in a separate venv (default: elia, ``python3 -m venv /tmp/bbot-bench-elia &&
 tree-sitter before its first frame). One untimed warm-up run each (file cache, first-run
 files), then the commands take turns so that a load spike hits them alike.
 
-Usage: ``.venv/bin/python bench/startup.py [--quick] [--runs N] [--reference PATH ...]``.
+With ``--src DIR`` another source tree's ``bbot-tui`` (``DIR/src``, e.g. a checkout of an older
+commit) is measured beside, the same way, to compare two versions in one run.
+
+The machine may be shared: compare ratios measured in the same run, never times from two runs.
+Besides the ratio of the medians, the median of the per-round ratios is printed (each round runs
+every command once, back to back, so a load that comes and goes hits both sides of one ratio).
+
+Usage: ``.venv/bin/python bench/startup.py [--quick] [--runs N] [--reference PATH ...]
+[--src DIR]``.
 """
 
 from __future__ import annotations
@@ -151,6 +159,15 @@ def _idle_since(samples: list[tuple[float, float]], first_frame: float) -> float
     return float("nan")
 
 
+_OTHER_TREE = "import sys; from bbot_tui.cli.main import main; sys.exit(main(sys.argv[1:]))"
+"""Runs the ``bbot-tui`` of the source tree on ``PYTHONPATH`` (``--src``)."""
+
+
+def _round_ratio(ours: list[float], bare: list[float]) -> float:
+    """The median of the ratios of the rounds (one run of each command, back to back)."""
+    return statistics.median(a / b for a, b in zip(ours, bare, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 runs each")
@@ -161,6 +178,11 @@ def main() -> None:
         default=[REFERENCE],
         help=f"other Textual clients to measure beside (default: {REFERENCE}; install with: "
         f"{INSTALL_REFERENCE})",
+    )
+    parser.add_argument(
+        "--src",
+        metavar="DIR",
+        help="also measure the bbot-tui of another source tree (DIR/src), e.g. an older commit",
     )
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
@@ -185,19 +207,24 @@ def main() -> None:
             ),
             ("bare Textual app (Header, Input, Footer)", [python, str(bare)]),
         ]
+        envs: dict[str, dict[str, str]] = {}
+        if args.src:
+            label = f"bbot-tui of {args.src}"
+            commands.append((label, [python, "-c", _OTHER_TREE, "--url", "http://127.0.0.1:9"]))
+            envs[label] = {"PYTHONPATH": str(Path(args.src).resolve() / "src")}
         missing = []
         for reference in args.reference:
             if Path(reference).exists():
                 commands.append((f"{Path(reference).name} (another Textual client)", [reference]))
             else:
                 missing.append(reference)
-        for _, command in commands:
-            measure(command, env)  # warm-up, not counted
+        for label, command in commands:
+            measure(command, {**env, **envs.get(label, {})})  # warm-up, not counted
         firsts: dict[str, list[float]] = {label: [] for label, _ in commands}
         idles: dict[str, list[float]] = {label: [] for label, _ in commands}
         for _ in range(runs):
             for label, command in commands:
-                first, idle = measure(command, env)
+                first, idle = measure(command, {**env, **envs.get(label, {})})
                 firsts[label].append(first * 1000)
                 idles[label].append(idle * 1000)
         rows = []
@@ -212,7 +239,12 @@ def main() -> None:
     ours, bare_label = commands[0][0], commands[1][0]
     ratio = statistics.median(firsts[ours]) / statistics.median(firsts[bare_label])
     print(f"\nfirst-frame ratio, bbot-tui / bare Textual app (medians, same run): {ratio:.2f}x")
+    print(f"median of the per-round ratios: {_round_ratio(firsts[ours], firsts[bare_label]):.2f}x")
     print("target: at most 1.30x")
+    for other in envs:
+        median = statistics.median(firsts[other]) / statistics.median(firsts[bare_label])
+        per_round = _round_ratio(firsts[other], firsts[bare_label])
+        print(f"{other} / bare: {median:.2f}x (per round {per_round:.2f}x)")
     for reference in missing:
         print(f"\n{reference} is not installed, so only the bare Textual app is measured beside.")
         if reference == REFERENCE:
