@@ -25,7 +25,7 @@ from bbot_tui.cli.script_args import add_script_parser
 
 if TYPE_CHECKING:
     from bbot_tui.cli.common import Output
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "tui_only_args"]
 
 _RUN_EXAMPLES = """\
 examples:
@@ -315,13 +315,51 @@ def _headless(command: str) -> Callable[[argparse.Namespace, Output], Awaitable[
     return handlers[command]  # type: ignore[no-any-return]
 
 
+_TUI_FLAGS = {"--url": "tui_url", "--api-key": "tui_api_key", "--profile": "tui_profile"}
+"""The options of a plain ``bbot-tui`` (the terminal UI), by the attribute each one sets."""
+
+
+def tui_only_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The arguments of a plain ``bbot-tui [--url U] [--api-key K] [--profile P]``, read without
+    building the parser (its subcommands cost the first frame ~15 ms).
+
+    Args:
+        argv: The command-line arguments (without the program name).
+
+    Returns:
+        What :func:`build_parser` would make of them, or None for anything else (a subcommand,
+        help, an abbreviated or repeated option, a missing value…): the parser reads those.
+    """
+    values: dict[str, str | None] = dict.fromkeys(_TUI_FLAGS.values())
+    seen: set[str] = set()
+    tokens = iter(argv)
+    for token in tokens:
+        flag, equals, value = token.partition("=")
+        dest = _TUI_FLAGS.get(flag)
+        if dest is None or dest in seen:
+            return None
+        if not equals:
+            value = next(tokens, "-")
+            if value.startswith("-"):
+                return None
+        seen.add(dest)
+        values[dest] = value
+    return argparse.Namespace(**values, command=None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``bbot-tui`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, usage errors (2)
-        return exc.code if isinstance(exc.code, int) else 0
+    if argv is None:
+        import sys
+
+        argv = sys.argv[1:]
+    args = tui_only_args(argv)
+    if args is None:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, usage errors (2)
+            return exc.code if isinstance(exc.code, int) else 0
     command = args.command or "tui"
     if command == "tui":
         return _launch_tui(args)
