@@ -13,7 +13,14 @@ from pathlib import Path
 
 from textual.message import Message
 
-__all__ = ["ConnectionRequested", "NotConnected", "ProfileActivated", "SettingsLoaded"]
+__all__ = [
+    "AttentionNeeded",
+    "ConnectionRequested",
+    "NotConnected",
+    "ProfileActivated",
+    "SettingsLoaded",
+    "WaitingCount",
+]
 
 
 @dataclass
@@ -54,3 +61,33 @@ class ConnectionRequested(Message):
     """A screen wants the connection screen (to edit the active profile or add one)."""
 
     new_profile: bool = False
+
+
+@dataclass
+class AttentionNeeded(Message):
+    """Something happened that a person may want to know about (posted to the app).
+
+    The app's alerter decides whether and how to tell (bell, a desktop notification written
+    to the terminal, a toast), from the settings and whether the app has focus on that
+    very thread.
+
+    Attributes:
+        kind: ``"interrupt"`` (a run waits for a human) or ``"run_ended"`` (a long run ended).
+        thread_id: the thread concerned.
+        title: a short line naming it (the thread's title or assistant), plain text.
+        detail: what is asked or how the run ended, plain text.
+        duration: the run's length in seconds (for ``"run_ended"``).
+    """
+
+    kind: str
+    thread_id: str
+    title: str = ""
+    detail: str = ""
+    duration: float | None = None
+
+
+@dataclass
+class WaitingCount(Message):
+    """How many threads wait for a human now (the inbox's count; posted to the app)."""
+
+    count: int
