@@ -36,6 +36,8 @@ GRAPH_IDS = (
     "hitl_v1",
     "markdown",
     "echo",
+    "reasoning",
+    "subagent",
 )
 """Every graph id in ``tests/graphs/langgraph.json`` (a contract for the API and UI tests)."""
 

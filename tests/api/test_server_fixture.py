@@ -27,6 +27,8 @@ GRAPH_IDS = {
     "hitl_v1",
     "markdown",
     "echo",
+    "reasoning",
+    "subagent",
 }
 
 
