@@ -13,29 +13,12 @@ import argparse
 
 from bbot_tui.cli.common import EXIT_OK, Output, UsageError, make_client, resolve_connection
 from bbot_tui.cli.tables import format_table
-from bbot_tui.session.inbox import Inbox
+from bbot_tui.session.inbox import Inbox, format_waited
 
 __all__ = ["format_waited", "inbox_command"]
 
 MAX_LIMIT = 10_000
 """The most threads ``--limit`` may ask for."""
-
-
-def format_waited(seconds: float | None) -> str:
-    """``45s``, ``12m``, ``3h 05m``, ``2d 04h``; ``?`` when unknown."""
-    if seconds is None:
-        return "?"
-    total = int(seconds)
-    if total < 60:
-        return f"{total}s"
-    minutes, _ = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
 
 
 async def inbox_command(args: argparse.Namespace, output: Output) -> int:

@@ -38,7 +38,7 @@ from bbot_tui.session.core import RETRYABLE
 from bbot_tui.session.interrupts import classify, legacy_requests, v1_actions
 from bbot_tui.stream.transcript import PendingInterrupt, content_text
 
-__all__ = ["SELECT", "Inbox", "InboxItem", "summarize_interrupt"]
+__all__ = ["SELECT", "Inbox", "InboxItem", "format_waited", "summarize_interrupt"]
 
 SELECT: Final = [
     "thread_id",
@@ -82,6 +82,23 @@ def summarize_interrupt(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+
+
+def format_waited(seconds: float | None) -> str:
+    """``45s``, ``12m``, ``3h 05m``, ``2d 04h``; ``?`` when unknown (the CLI and the TUI)."""
+    if seconds is None:
+        return "?"
+    total = int(seconds)
+    if total < 60:
+        return f"{total}s"
+    minutes, _ = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -271,6 +288,23 @@ class Inbox:
         self.limit += self.page_size
         return await self.refresh()
 
+    async def poll(self) -> bool:
+        """One step of :meth:`watch`: refresh, True when the items changed.
+
+        A failure that a retry can heal is kept in :attr:`error` and backed off (False); any
+        other is raised. The TUI runs one step per worker and waits :attr:`next_delay` on a
+        timer, so that no worker of the app runs for ever.
+
+        Raises:
+            ApiError: a failure that a retry cannot heal (a rejected key, a missing route).
+        """
+        try:
+            return await self.refresh()
+        except RETRYABLE as exc:
+            self.error = exc.message
+            self.next_delay = min(self.max_delay, max(self.min_delay, self.next_delay * 2))
+            return False
+
     async def watch(self) -> AsyncIterator[list[InboxItem]]:
         """Yield the items at once, then each time they change; until cancelled.
 
@@ -279,12 +313,7 @@ class Inbox:
         """
         first = True
         while True:
-            try:
-                changed = await self.refresh()
-            except RETRYABLE as exc:
-                self.error = exc.message
-                self.next_delay = min(self.max_delay, max(self.min_delay, self.next_delay * 2))
-                changed = False
+            changed = await self.poll()
             if changed or first:
                 first = False
                 yield list(self.items)
