@@ -17,12 +17,17 @@ why: missing, unreadable, a folder, too large (:data:`MAX_FILE_BYTES` each,
   (:data:`AttachmentFormat` ``openai``), ``{"type": "image_url", "image_url": {"url":
   "data:…"}}`` and ``{"type": "file", "file": {"filename": …, "file_data": "data:…"}}``.
 
-Without images or PDFs the content stays a string. Nothing here knows a widget.
+Without images or PDFs the content stays a string.
+
+:func:`read_block` reads such a block back (from a message of the thread's state, in either
+format): its name, type and decoded bytes, or why there are none (unreadable base64, too large,
+a remote URL that is never fetched). Nothing here knows a widget.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import re
 from dataclasses import dataclass
@@ -33,16 +38,19 @@ from bbot_tui.config.settings import AttachmentFormat
 
 __all__ = [
     "IMAGE_TYPES",
+    "MAX_DECODED_BYTES",
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
     "Attachment",
     "AttachmentError",
     "AttachmentFormat",
+    "BlockFile",
     "Mention",
     "build_content",
     "describe_size",
     "mentions",
     "read_attachments",
+    "read_block",
 ]
 
 MAX_FILE_BYTES = 5_000_000
@@ -57,6 +65,9 @@ IMAGE_TYPES = {
     ".webp": "image/webp",
 }
 """Image files sent as image blocks, by extension."""
+MAX_DECODED_BYTES = 12_000_000
+"""The largest file :func:`read_block` decodes from a block (a message of the thread's state
+may come from another client, with no cap)."""
 PDF_TYPE = "application/pdf"
 _LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".md": "markdown"}
 _MENTION = re.compile(r"(?:(?<=\s)|^)@(\S+)")
@@ -235,3 +246,90 @@ def build_content(
     if not blocks:
         return joined
     return [{"type": "text", "text": joined}, *blocks] if joined else blocks
+
+
+@dataclass(frozen=True)
+class BlockFile:
+    """The file a content block carries, read back (see :func:`read_block`).
+
+    Attributes:
+        kind: ``image`` (``image`` and ``image_url`` blocks) or ``file``.
+        name: Its file name, or "" when the block gives none.
+        mime_type: Its type, or "" when the block gives none.
+        size: Its size in bytes (decoded, or estimated from the base64 when not decoded).
+        data: Its bytes, or None (see ``problem``).
+        url: The URL of a block that points elsewhere instead of carrying its data.
+        problem: Why ``data`` is None: ``unreadable`` (broken base64 or data URL),
+            ``too large`` (over the cap), ``remote`` (an ``http(s)`` URL: never fetched), or
+            ``missing`` (no data at all); "" when ``data`` is there.
+    """
+
+    kind: Literal["image", "file"]
+    name: str
+    mime_type: str
+    size: int
+    data: bytes | None
+    url: str = ""
+    problem: Literal["", "unreadable", "too large", "remote", "missing"] = ""
+
+    @property
+    def host(self) -> str:
+        """The host of a remote URL ("" for data carried in the block)."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).hostname or "" if self.url else ""
+
+
+def read_block(block: dict[str, Any], max_bytes: int = MAX_DECODED_BYTES) -> BlockFile:
+    """Read back the file a content block carries, in either format :func:`build_content`
+    writes (LangChain standard ``base64`` blocks, OpenAI-style ``data:`` URLs); a standard
+    block's ``url`` and an ``image_url`` may also be ``data:`` URLs.
+
+    Args:
+        block: An ``image``, ``image_url`` or ``file`` content block.
+        max_bytes: The largest file decoded; a larger one has ``problem == "too large"``.
+
+    Returns:
+        The file; nothing is fetched: an ``http(s)`` URL gives ``problem == "remote"``.
+    """
+    kind: Literal["image", "file"] = (
+        "image" if block.get("type") in ("image", "image_url") else "file"
+    )
+    file, more = block.get("file"), block.get("extras")
+    inner: dict[str, Any] = file if isinstance(file, dict) else {}
+    extras: dict[str, Any] = more if isinstance(more, dict) else {}
+    name = extras.get("filename") or inner.get("filename") or block.get("filename") or ""
+    mime = str(block.get("mime_type") or "")
+    data = block.get("base64") or block.get("data") or ""
+    url = block.get("url") or inner.get("file_data") or ""
+    image_url = block.get("image_url")
+    if isinstance(image_url, dict):
+        url = image_url.get("url") or url
+    elif isinstance(image_url, str):
+        url = image_url
+    url = url if isinstance(url, str) else ""
+    encoded = True
+    if not data and url.startswith("data:"):
+        head, _, data = url.partition(",")
+        mime = mime or head[5:].split(";")[0]
+        encoded = head.endswith(";base64")
+        url = ""
+    name = str(name)
+    if not isinstance(data, str) or not data:
+        problem: Literal["remote", "missing"] = "remote" if url else "missing"
+        return BlockFile(kind, name, mime, 0, None, url, problem)
+    if not encoded:  # a percent-encoded data URL (rare for binary files)
+        from urllib.parse import unquote_to_bytes
+
+        raw = unquote_to_bytes(data)
+        if len(raw) > max_bytes:
+            return BlockFile(kind, name, mime, len(raw), None, problem="too large")
+        return BlockFile(kind, name, mime, len(raw), raw)
+    estimate = len(data) * 3 // 4
+    if estimate > max_bytes + 3:
+        return BlockFile(kind, name, mime, estimate, None, problem="too large")
+    try:
+        raw = base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return BlockFile(kind, name, mime, estimate, None, problem="unreadable")
+    return BlockFile(kind, name, mime, len(raw), raw)

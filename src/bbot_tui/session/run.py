@@ -53,7 +53,7 @@ from bbot_tui.session.reader import StreamReader
 from bbot_tui.session.reconciler import Reconciler, end_notice
 from bbot_tui.session.rejoiner import Rejoiner, preview_stopped
 from bbot_tui.session.starter import ThreadStarter
-from bbot_tui.stream.inputs import with_input_message_id
+from bbot_tui.stream.inputs import input_media, with_input_message_id
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
 from bbot_tui.stream.transcript import Transcript
@@ -216,7 +216,8 @@ class RunSession:
         body = session_body(body, thread_id=thread_id)
         if user_text:
             body, message_id = with_input_message_id(body, user_text)
-            self.transcript.add_user_message(user_text, message_id)
+            media = input_media(body.input, user_text)
+            self.transcript.add_user_message(user_text, message_id, media)
         starter = None
         if new_thread is not None and thread_id is not None:
             starter = ThreadStarter(self.client, thread_id, new_thread)
@@ -238,7 +239,8 @@ class RunSession:
         """Run with the wait endpoint and fill the transcript from the final state."""
         if user_text:
             body, message_id = with_input_message_id(body, user_text)
-            self.transcript.add_user_message(user_text, message_id)
+            media = input_media(body.input, user_text)
+            self.transcript.add_user_message(user_text, message_id, media)
         self.reducer.begin_run()
         result = await self.client.runs.wait(thread_id, body)
         self.thread_id = result.thread_id or thread_id

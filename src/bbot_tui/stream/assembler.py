@@ -14,7 +14,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bbot_tui.stream.transcript import Message, ToolCall, Transcript, content_text, role_of
+from bbot_tui.stream.transcript import (
+    Message,
+    ToolCall,
+    Transcript,
+    content_media,
+    content_text,
+    role_of,
+)
 
 __all__ = ["MessageAssembler"]
 
@@ -82,6 +89,7 @@ class MessageAssembler:
             t.set_id(message, message_id)
         self.run_keys.add(message.key)
         message.set_text(content_text(raw.get("content")))
+        message.set_media(content_media(raw.get("content")))
         if node and not message.node:
             message.node = node
         if ns and not message.ns:

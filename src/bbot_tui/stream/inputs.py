@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from bbot_tui.api.models import RunCreate, RunCreateStateless
-from bbot_tui.stream.transcript import user_message
+from bbot_tui.stream.transcript import content_media, content_text, user_message
 
-__all__ = ["input_message_id", "with_input_message_id"]
+__all__ = ["input_media", "input_message_id", "with_input_message_id"]
 
 
 def _find_input_message(run_input: Any, text: str) -> tuple[list[Any], int] | None:
@@ -58,3 +58,23 @@ def with_input_message_id(
     fresh = [*messages]
     fresh[index] = {**messages[index], "id": message_id}
     return body.model_copy(update={"input": {**run_input, "messages": fresh}}), message_id
+
+
+def input_media(run_input: Any, text: str) -> tuple[dict[str, Any], ...]:
+    """The file blocks (images, PDFs) of the last human input message shown as ``text``.
+
+    ``text`` is the message's content as the transcript shows it (:func:`content_text`: the
+    text, then a label per file); the blocks let a view draw the images at once.
+    """
+    messages = run_input.get("messages") if isinstance(run_input, dict) else None
+    if not isinstance(messages, list):
+        return ()
+    for message in reversed(messages):
+        if (
+            isinstance(message, dict)
+            and message.get("role", message.get("type")) in ("user", "human")
+            and isinstance(message.get("content"), list)
+            and content_text(message["content"]) == text
+        ):
+            return content_media(message["content"])
+    return ()

@@ -26,6 +26,7 @@ __all__ = [
     "ToolCall",
     "Transcript",
     "attachment_label",
+    "content_media",
     "content_text",
     "role_of",
     "user_message",
@@ -111,6 +112,23 @@ def attachment_label(block: dict[str, Any]) -> str:
     return f"[{label}: {' · '.join(parts)}]" if parts else f"[{label}]"
 
 
+def content_media(content: Any) -> tuple[dict[str, Any], ...]:
+    """The file blocks of a message's content (images, PDFs…) in order, as received.
+
+    They are the blocks :func:`content_text` shows as labels; a view that can draw an image
+    reads its data from here (see ``Message.media``).
+    """
+    if not isinstance(content, list):
+        return ()
+    return tuple(
+        block
+        for block in content
+        if isinstance(block, dict)
+        and not isinstance(block.get("text"), str)
+        and block.get("type") in _MEDIA_BLOCKS
+    )
+
+
 def content_text(content: Any) -> str:
     """The text of a message's content: a string, or the text parts of a block list (a file
     block as its label, see :func:`attachment_label`)."""
@@ -183,6 +201,8 @@ class Message:
             reopening the thread shows the state again.
         usage: the message's ``usage_metadata`` (``input_tokens``, ``output_tokens``,
             ``total_tokens``…), when the model reported it.
+        media: the file blocks of its content (see :func:`content_media`); the text holds a
+            label for each.
         version: bumped on every change.
     """
 
@@ -200,6 +220,7 @@ class Message:
     local: bool = False
     unsaved: bool = False
     usage: dict[str, Any] | None = None
+    media: tuple[dict[str, Any], ...] = ()
     version: int = 0
     _parts: list[str] = field(default_factory=list)
     _text: str | None = ""
@@ -224,6 +245,12 @@ class Message:
         if text != self.text:
             self._parts = [text]
             self._text = text
+            self.version += 1
+
+    def set_media(self, media: tuple[dict[str, Any], ...]) -> None:
+        """Replace the file blocks (see :func:`content_media`)."""
+        if media != self.media:
+            self.media = media
             self.version += 1
 
     def to_json(self) -> dict[str, Any]:
@@ -444,7 +471,12 @@ class Transcript:
             self.messages = result
             self.touch_meta()
 
-    def add_user_message(self, text: str, message_id: str | None = None) -> Message:
+    def add_user_message(
+        self,
+        text: str,
+        message_id: str | None = None,
+        media: tuple[dict[str, Any], ...] = (),
+    ) -> Message:
         """Show the user's input at once.
 
         Args:
@@ -452,9 +484,11 @@ class Transcript:
             message_id: the id sent with the input message (see :func:`user_message`). Without
                 it, only a ``values`` event or the thread state can tell the id the server
                 gave it: ``updates`` and ``messages`` streams never echo the input.
+            media: the file blocks sent with it (see :func:`content_media`).
         """
         message = self.new_message(message_id, "human", local=True)
         message.set_text(text)
+        message.media = media
         return message
 
     def add_note(self, text: str) -> Message:
