@@ -26,13 +26,15 @@ def test_every_check_passes_against_the_local_server(
         "✓ API key: none needed: the server answered without one",
         "✓ /ok: health endpoint answers",
         lines[6],
+        "✓ event protocol: the thread-centric event protocol is offered over SSE and "
+        "WebSocket; runs use it (over SSE) with --protocol events or auto",
         f"✓ assistants: {len(assistant_ids)} assistants",
-        lines[8],
+        lines[9],
         "all checks passed",
     ]
     assert lines[1].startswith("✓ server reachable: answered in ")
     assert lines[6].startswith("✓ /info: server version ")
-    assert lines[8].startswith("✓ streaming: a run of ") and "streamed its first event" in lines[8]
+    assert lines[9].startswith("✓ streaming: a run of ") and "streamed its first event" in lines[9]
     assert f"checking {server_url} (key: (none))" in r.err
 
 
@@ -54,6 +56,7 @@ def test_a_key_is_reported_accepted_but_never_shown(
         "API key",
         "/ok",
         "/info",
+        "event protocol",
         "assistants",
         "streaming",
     ]

@@ -29,6 +29,7 @@ from bbot_tui.api.assistants import AssistantsClient
 from bbot_tui.api.literals import AssistantsPath
 from bbot_tui.api.runs import RunsClient, WaitResult
 from bbot_tui.api.sse import DEFAULT_MAX_EVENT, DEFAULT_MAX_LINE
+from bbot_tui.api.thread_events import ThreadEventsClient
 from bbot_tui.api.threads import ThreadsClient
 from bbot_tui.api.transport import (
     API_KEY_HEADER,
@@ -51,6 +52,7 @@ __all__ = [
     "Page",
     "RunsClient",
     "StreamResponse",
+    "ThreadEventsClient",
     "ThreadsClient",
     "WaitResult",
     "ids_from_location",
@@ -81,6 +83,7 @@ class AgentClient:
         assistants: ``/assistants`` (B-Bot: ``/distribution-channels``).
         threads: ``/threads``, their state, history and stream.
         runs: runs on a thread and stateless runs, waited, streamed, joined, cancelled.
+        events: the thread-centric event protocol (event stream, commands, detection).
 
     Raises:
         ConfigError: a malformed URL or key, or a key over plain http without consent.
@@ -115,6 +118,7 @@ class AgentClient:
         self.assistants = AssistantsClient(self.http)
         self.threads = ThreadsClient(self.http)
         self.runs = RunsClient(self.http)
+        self.events = ThreadEventsClient(self.http)
 
     def __repr__(self) -> str:
         key = "set" if self.http.has_key else "none"

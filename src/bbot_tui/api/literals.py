@@ -22,6 +22,7 @@ __all__ = [
     "MultitaskStrategy",
     "OnCompletion",
     "OnDisconnect",
+    "RunProtocol",
     "StreamMode",
     "ThreadStatus",
 ]
@@ -70,3 +71,8 @@ then new B-Bot's."""
 DEFAULT_STREAM_MODES: tuple[StreamMode, ...] = ("messages-tuple", "updates")
 """What the transcript needs, and what bbot-tui asks for unless told otherwise: streamed text
 and tool calls, and node updates (which carry the interrupts)."""
+
+RunProtocol: TypeAlias = Literal["auto", "runs", "events"]
+"""Which streaming protocol runs use: the runs API, the thread-centric event protocol, or the
+event protocol where the server offers it (``auto``); docs/PROTOCOL.md, "The thread-centric
+event protocol"."""

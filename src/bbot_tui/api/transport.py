@@ -492,6 +492,48 @@ class HttpTransport:
             raise self._http_error(response, response.content, method, path)
         return self._decode(response), response.headers
 
+    async def probe(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        limit: int = 4096,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """Send a request whose status is the answer (capability detection).
+
+        Unlike :meth:`request`, an error status is returned, not raised; the body is read up to
+        ``limit`` bytes, and an upgrade answer (101) is closed unread.
+
+        Raises:
+            ApiError: only for a transport failure.
+        """
+        content = None if json_body is None else json.dumps(json_body).encode()
+        req_headers = dict(headers or {})
+        if content is not None:
+            req_headers["content-type"] = "application/json"
+        self._announce(method, path, None, req_headers, content)
+        request = self._client.build_request(
+            method, path.lstrip("/"), content=content, headers=req_headers
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except (httpx.HTTPError, UnicodeEncodeError) as exc:
+            raise transport_error(exc, self.base_url, proxy=self.proxy) from None
+        body = b""
+        try:
+            if response.status_code != 101:
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) >= limit:
+                        break
+        except httpx.HTTPError:
+            pass
+        finally:
+            await response.aclose()
+        return response.status_code, response.headers, body[:limit]
+
     @contextlib.asynccontextmanager
     async def open_stream(
         self,

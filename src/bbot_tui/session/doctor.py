@@ -282,6 +282,31 @@ async def _optional_endpoints(client: AgentClient, checks: Checks) -> None:
         checks.add("/info", True, f"server version {version}" if version else "answers")
     except errors.ApiError:
         checks.add("/info", None, "no /info endpoint (B-Bot may not have one); not a problem")
+    await _event_protocol(client, checks)
+
+
+async def _event_protocol(client: AgentClient, checks: Checks) -> None:
+    """Whether the thread-centric event protocol is offered, and over which transports."""
+    try:
+        offer = await client.events.offers()
+    except errors.ApiError as exc:
+        checks.add("event protocol", None, f"could not be probed ({exc.message})")
+        return
+    if offer.offered:
+        over = " and ".join(offer.transports)
+        checks.add(
+            "event protocol",
+            True,
+            f"the thread-centric event protocol is offered over {over}; "
+            "runs use it (over SSE) with --protocol events or auto",
+        )
+    else:
+        checks.add(
+            "event protocol",
+            None,
+            "the thread-centric event protocol is not offered; runs use the runs API "
+            "(not a problem)",
+        )
 
 
 async def _stream_check(client: AgentClient, assistant: Assistant, checks: Checks) -> None:
