@@ -55,6 +55,7 @@ __all__ = [
     "EPHEMERAL_PROFILE_NAMES",
     "HISTORY_LIMIT",
     "SETTINGS_VERSION",
+    "AlertSettings",
     "AttachmentFormat",
     "LoadResult",
     "Profile",
@@ -206,6 +207,36 @@ class Profile(BaseModel):
         )
 
 
+class AlertSettings(BaseModel):
+    """How bbot-tui tells you that something needs you (an interrupt, a long run that ended).
+
+    Alerts come only when you are not looking at that very thread: the app is not focused (the
+    terminal reports it), or another thread, the inbox or another screen is in front. The
+    desktop notification and the toast are on by default; the bell is off, because it is the
+    one users find noisy: it is audible, and many terminals already turn a bell in an unfocused
+    window into their own notification or badge, so with the desktop notification it would
+    tell the same thing twice. Each can be turned on or off from the command palette
+    (``Alerts: …``).
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", use_attribute_docstrings=True, validate_assignment=True
+    )
+
+    bell: bool = False
+    """Ring the terminal bell (off by default: audible, and doubled by many terminals)."""
+
+    desktop: bool = True
+    """Write a desktop notification to the terminal (OSC 9, or OSC 777 where the terminal
+    wants it); terminals that do not support it ignore it."""
+
+    toast: bool = True
+    """Show a toast in the app (also while it is focused, unless on that very thread)."""
+
+    long_run_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    """A run that ended is worth an alert only when it took at least this many seconds."""
+
+
 class Settings(BaseModel):
     """Everything bbot-tui remembers between launches."""
 
@@ -236,6 +267,10 @@ class Settings(BaseModel):
 
     input_history: list[str] = Field(default_factory=list)
     """The last composer entries, oldest first (at most :data:`HISTORY_LIMIT`)."""
+
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    """Bell, desktop notification and toast when something needs you (see
+    :class:`AlertSettings`)."""
 
     _base_active: str | None = PrivateAttr(default=None)
     """Saved active profile while an ephemeral override profile is active."""
@@ -340,6 +375,9 @@ def _drop_error(data: dict[str, Any], loc: tuple[int | str, ...], msg: str) -> s
             return f"Profile {label!r}: {field_name} was invalid and is ignored ({msg})."
         data[top] = {k: v for k, v in data[top].items() if k != name}
         return f"Profile {label!r} was invalid and is ignored ({_loc_text(loc[2:])}: {msg})."
+    if top == "alerts" and len(loc) >= 2 and isinstance(data[top], dict) and loc[1] in data[top]:
+        data[top] = {k: v for k, v in data[top].items() if k != loc[1]}
+        return f"Setting {_loc_text(loc[:2])} was invalid and was reset to its default ({msg})."
     if top in ("run_options", "input_history") and len(loc) >= 2:
         container = data[top]
         if isinstance(container, dict) and loc[1] in container:

@@ -26,12 +26,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from bbot_tui.text import one_line
+from bbot_tui.tui.alerts import Alerter
 from bbot_tui.tui.clipboard import SystemClipboard
 from bbot_tui.tui.messages import (
+    AttentionNeeded,
     ConnectionRequested,
     NotConnected,
     ProfileActivated,
     SettingsLoaded,
+    WaitingCount,
 )
 from bbot_tui.tui.resources import stylesheet
 from bbot_tui.tui.screens.main import MainScreen
@@ -41,6 +44,7 @@ from bbot_tui.tui.themes import PRESENTER_THEME
 if TYPE_CHECKING:
     from bbot_tui.api.client import AgentClient
     from bbot_tui.config.settings import Profile, Settings
+    from bbot_tui.tui.widgets.status_bar import StatusBar
 __all__ = ["DEMO_PROFILE", "BbotApp", "ClientFactory", "make_app", "run_tui"]
 
 ClientFactory = Callable[["Profile"], "AgentClient"]
@@ -142,6 +146,8 @@ class BbotApp(App[int]):
         """Set once the settings are loaded and the first profile (if any) is active."""
         self.system_clipboard = SystemClipboard()
         """Where a copy goes besides OSC 52 (``pbcopy``, ``wl-copy``, ``xclip``…, if any)."""
+        self.alerts = Alerter(self)
+        """The bell, desktop notifications, toasts and the inbox badge (:mod:`.alerts`)."""
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy to the terminal's clipboard (OSC 52) and to the system clipboard, if any.
@@ -367,6 +373,20 @@ class BbotApp(App[int]):
     def _connection_requested(self, message: ConnectionRequested) -> None:
         self.action_connection()
 
+    # --- alerts ------------------------------------------------------------------------------
+
+    def on_attention_needed(self, message: AttentionNeeded) -> None:
+        """An interrupt appeared or a run ended: the alerter rings, notifies or toasts."""
+        self.alerts.attention(message)
+
+    def on_waiting_count(self, message: WaitingCount) -> None:
+        """The number of threads waiting for a human: the status bar's badge."""
+        self.alerts.waiting_count(message.count)
+
+    async def on_status_bar_inbox_requested(self, message: StatusBar.InboxRequested) -> None:
+        """The badge was clicked: open the inbox (when there is one)."""
+        await self.alerts.open_inbox()
+
     async def _connection_done(self, profile: Profile | None) -> None:
         if profile is None and self.settings is not None and self.profile is None:
             # the welcome dismissed: the main screen says how to connect, or see the demo
@@ -416,6 +436,7 @@ class BbotApp(App[int]):
             yield from main_commands(screen)
         else:
             yield from screen_binding_commands(screen)
+        yield from self.alerts.commands()
 
     def _fatal_error(self) -> None:
         """Show a crash without local variables (they could hold request headers).

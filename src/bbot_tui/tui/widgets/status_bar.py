@@ -1,7 +1,9 @@
-"""The status bar: profile, server, assistant, thread, run status and speed, notices.
+"""The status bar: the inbox badge, profile, server, assistant, thread, run status, notices.
 
-One line at the bottom of the main screen. The screen sets its reactive attributes; when they
-do not fit, the least useful fields go first (:data:`DROP_ORDER`) and the run state last. Every
+One line at the bottom of the main screen. The badge ("2 waiting", nothing at 0) leads the line
+and is never dropped; a click on it posts :class:`StatusBar.InboxRequested`. The screen sets
+its reactive attributes; when they do not fit, the least useful fields go first
+(:data:`DROP_ORDER`) and the run state last. Every
 value is untrusted (server names, thread titles, error text) and is drawn as plain
 :class:`~textual.content.Content` after :func:`bbot_tui.text.one_line`, never as markup.
 """
@@ -9,7 +11,9 @@ value is untrusted (server names, thread titles, error text) and is drawn as pla
 from __future__ import annotations
 
 from rich.cells import cell_len
+from textual import events
 from textual.content import Content
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -38,7 +42,11 @@ SEPARATOR = "  │  "
 """Between two fields."""
 
 DROP_ORDER = ("server", "speed", "profile", "assistant", "thread", "warning", "notice")
-"""Which fields go first when the bar is too narrow: the run state ("status") always stays."""
+"""Which fields go first when the bar is too narrow: the run state ("status") and the badge
+("waiting") always stay."""
+
+BADGE_STYLE = "$warning bold reverse"
+"""The inbox badge: the warning colour, reversed, so that it reads as a badge."""
 
 
 def _seconds(value: float | None) -> str:
@@ -53,6 +61,12 @@ class StatusBar(Widget):
     DEFAULT_CSS = """
     StatusBar { height: 1; width: 1fr; }
     """
+
+    class InboxRequested(Message):
+        """The inbox badge was clicked: open the inbox (the app decides how)."""
+
+    waiting: reactive[int] = reactive(0)
+    """How many threads wait for a human: the badge ("2 waiting"); none at 0."""
 
     profile: reactive[str] = reactive("")
     """Name of the active profile."""
@@ -75,6 +89,9 @@ class StatusBar(Widget):
     rejoins: reactive[int] = reactive(0)
     """How many times the last run's stream was rejoined."""
 
+    _badge_cells = 0
+    """The badge's width on the last drawn line (0: no badge), for clicks."""
+
     def render(self) -> Content:
         """Draw the bar from the reactive values, dropping the least useful fields to fit.
 
@@ -89,6 +106,8 @@ class StatusBar(Widget):
             if text:
                 fields.append((key, text, style))
 
+        if self.waiting > 0:
+            fields.append(("waiting", f" {self.waiting} waiting ", BADGE_STYLE))
         if self.warning:
             field("warning", "⚠ " + self.warning, "$warning bold", 70)
         field("profile", self.profile, "bold", 20)
@@ -112,6 +131,8 @@ class StatusBar(Widget):
                 if _length(fields) <= width:
                     break
                 fields = [f for f in fields if f[0] != key]
+        badge = next((text for key, text, _ in fields if key == "waiting"), "")
+        self._badge_cells = min(cell_len(badge), width) if width > 0 else cell_len(badge)
         parts: list[str | tuple[str, str]] = []
         for _key, text, style in fields:
             if parts:
@@ -119,6 +140,13 @@ class StatusBar(Widget):
             parts.append((text, style))
         content = Content.assemble(*parts)
         return content.truncate(width, ellipsis=True) if width > 0 else content
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the badge asks for the inbox."""
+        offset = event.get_content_offset(self)
+        if offset is not None and offset.y == 0 and 0 <= offset.x < self._badge_cells:
+            event.stop()
+            self.post_message(self.InboxRequested())
 
 
 def _length(fields: list[tuple[str, str, str]]) -> int:
