@@ -28,6 +28,7 @@ from textual.screen import Screen
 from bbot_tui.text import one_line
 from bbot_tui.tui.alerts import Alerter
 from bbot_tui.tui.clipboard import SystemClipboard
+from bbot_tui.tui.inbox_watch import InboxWatch
 from bbot_tui.tui.messages import (
     AttentionNeeded,
     ConnectionRequested,
@@ -146,6 +147,9 @@ class BbotApp(App[int]):
         """Set once the settings are loaded and the first profile (if any) is active."""
         self.system_clipboard = SystemClipboard()
         """Where a copy goes besides OSC 52 (``pbcopy``, ``wl-copy``, ``xclip``…, if any)."""
+        self.inbox_watch = InboxWatch(self)
+        """The active profile's threads waiting for a human, polled in the background (the
+        inbox screen shows them; the watcher posts ``WaitingCount`` and ``AttentionNeeded``)."""
         self.alerts = Alerter(self)
         """The bell, desktop notifications, toasts and the inbox badge (:mod:`.alerts`)."""
 
@@ -358,6 +362,18 @@ class BbotApp(App[int]):
             self._disk_active = name
             self.save_settings()
         self.main_screen.post_message(ProfileActivated(name, announce=announce))
+        self._watch_inbox()
+
+    def _watch_inbox(self) -> None:
+        """Watch the active profile's inbox from scratch (stopped when it has no client)."""
+        from bbot_tui.api.errors import ApiError
+
+        try:
+            client = self.client
+        except ApiError:  # the main screen says what is wrong with the profile
+            self.inbox_watch.stop()
+            return
+        self.inbox_watch.start(client)
 
     def action_connection(self, first_start: bool = False) -> None:
         """Open the connection screen (profiles, URL, key, test connection)."""
@@ -403,7 +419,8 @@ class BbotApp(App[int]):
         await self.activate_profile(profile.name, remember=True, announce=True)
 
     async def on_unmount(self) -> None:
-        """Close the client and write the settings one last time."""
+        """Stop the inbox watcher, close the client and write the settings one last time."""
+        self.inbox_watch.stop()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from bbot_tui.api.client import AgentClient
     from bbot_tui.config.settings import Profile, Settings
+    from bbot_tui.tui.inbox_watch import InboxWatch
 
 __all__ = ["AppServices"]
 
@@ -38,6 +39,11 @@ class AppServices(Protocol):
     @property
     def client(self) -> AgentClient:
         """The active profile's client (raises ConfigError when there is none)."""
+        ...
+
+    @property
+    def inbox_watch(self) -> InboxWatch:
+        """The active profile's threads waiting for a human (the inbox screen shows them)."""
         ...
 
     def save_settings(self) -> None:

@@ -58,6 +58,7 @@ from bbot_tui.tui.widgets.thread_pane import ThreadPane
 
 if TYPE_CHECKING:
     from bbot_tui.api.models import Assistant
+    from bbot_tui.session.inbox import InboxItem
     from bbot_tui.session.run import RunSession
     from bbot_tui.stream.transcript import Transcript
     from bbot_tui.tui.screens.app_services import AppServices
@@ -122,11 +123,13 @@ class MainScreen(Screen[None]):
         Binding("ctrl+o", "run_options", "Run options"),
         Binding("ctrl+t", "history", "History"),
         Binding("f9", "breakpoints", "Breakpoints"),
+        Binding("ctrl+g", "inbox", "Inbox"),
         Binding("f5", "refresh", "Refresh", show=False),
         Binding("ctrl+f", "search", "Find", show=False),
     ]
     """Escape stops a streaming run (else returns to the composer); ctrl+d detaches from it;
-    ctrl+a and ctrl+r open the quick switcher on the assistants and on the recent threads."""
+    ctrl+a and ctrl+r open the quick switcher on the assistants and on the recent threads;
+    ctrl+g the inbox (every thread waiting for a human, across assistants)."""
     COMMANDS = {AssistantCommands, ThreadCommands}
     """The quick switcher's entries in the command palette, beside every action."""
 
@@ -421,6 +424,7 @@ class MainScreen(Screen[None]):
     async def refresh_thread(self, thread_id: str) -> None:
         """Show a thread's new status (and title) in the thread pane, after a run."""
         await self.threads.refresh(thread_id)
+        self.services.inbox_watch.wake()  # a question may have been asked or answered
 
     @work(group="thread-ops", exit_on_error=False)
     async def watch_detached(self, thread_id: str, run_id: str) -> None:
@@ -848,6 +852,38 @@ class MainScreen(Screen[None]):
         self.notify("Refreshing the assistants and threads…", timeout=3)
         self.load_assistants()
         self.load_threads()
+
+    def action_inbox(self) -> None:
+        """Every thread waiting for a human, across assistants (ctrl+g); Enter opens one."""
+        from bbot_tui.tui.screens.inbox import InboxScreen
+
+        if isinstance(self.app.screen, InboxScreen):
+            return
+        names = {a.assistant_id: a.label for a in self.assistant_pane.assistants}
+        screen = InboxScreen(self.services.inbox_watch, names)
+        self.app.push_screen(screen, self._inbox_chosen)
+
+    def _inbox_chosen(self, item: InboxItem | None) -> None:
+        if item is not None:
+            self.open_waiting(item.thread_id, item.assistant_id)
+
+    @work(exclusive=True, group="open-waiting", exit_on_error=False)
+    async def open_waiting(self, thread_id: str, assistant_id: str | None) -> None:
+        """Open a thread of any assistant, its question in the card (the inbox's Enter).
+
+        A thread of another assistant switches to that assistant first (read from the server
+        when the pane does not list it): its answer must resume the graph that asked.
+        """
+        current = self.assistant
+        if assistant_id and (current is None or current.assistant_id != assistant_id):
+            listed = self.assistant_pane.assistants
+            assistant = next((a for a in listed if a.assistant_id == assistant_id), None)
+            if assistant is None:
+                assistant = await self.services.client.assistants.get(assistant_id)
+            self.select_assistant(assistant, thread_id=thread_id)
+        else:
+            self.open_thread(thread_id)
+        self.composer.focus()
 
     def action_copy_thread_id(self) -> None:
         """Copy the open thread's id."""

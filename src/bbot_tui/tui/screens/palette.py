@@ -54,6 +54,9 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand("History / time travel…", "Checkpoints of the thread (ctrl+t)", "history"),
     PaletteCommand("Breakpoints…", "Stop before/after graph nodes (F9)", "breakpoints"),
     PaletteCommand(
+        "Inbox", "Every thread waiting for a human, across assistants (ctrl+g)", "inbox"
+    ),
+    PaletteCommand(
         "Compare two assistants…",
         "The same message to two assistants side by side, then the diff (/compare)",
         "compare",
