@@ -113,7 +113,10 @@ class ScriptedChatModel(BaseChatModel):
                         tool_call_chunks=[tool_call_chunk(args=piece, index=index)],
                     )
                 )
-        if not chunks:
+        if not chunks or chunks[-1].tool_call_chunks:
+            # the usage and finish reason come in an empty last chunk, as providers send them:
+            # LangChain parses a "last" chunk's own tool-call pieces as a whole call, and the
+            # event protocol's message stream loses them (docs/PROTOCOL.md)
             chunks.append(AIMessageChunk(content=""))
         output_tokens = len(self._pieces()) + len(self.tool_calls)
         input_tokens = _count_words(messages)
