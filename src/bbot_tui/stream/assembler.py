@@ -20,6 +20,7 @@ from bbot_tui.stream.transcript import (
     Transcript,
     content_media,
     content_text,
+    message_reasoning,
     role_of,
 )
 
@@ -90,6 +91,7 @@ class MessageAssembler:
         self.run_keys.add(message.key)
         message.set_text(content_text(raw.get("content")))
         message.set_media(content_media(raw.get("content")))
+        message.set_reasoning(message_reasoning(raw))
         if node and not message.node:
             message.node = node
         if ns and not message.ns:
@@ -152,6 +154,10 @@ class MessageAssembler:
     def _link_result(self, result: Message, call_id: str) -> None:
         """Point the tool call ``call_id`` at the tool message that answered it."""
         t = self._transcript
+        execution = t.tools.get(call_id)
+        if execution is not None and execution.status == "running":
+            execution.status = "failed" if result.status == "error" else "done"
+            execution.version += 1
         call = t.tool_call(call_id)
         if call is None:
             return

@@ -23,7 +23,14 @@ from typing import Any
 from bbot_tui.api.events import StreamEvent
 from bbot_tui.stream.assembler import MessageAssembler
 from bbot_tui.stream.steps import NodeSteps
-from bbot_tui.stream.transcript import Message, ToolCall, Transcript, content_text, role_of
+from bbot_tui.stream.transcript import (
+    Message,
+    ToolCall,
+    Transcript,
+    content_reasoning,
+    content_text,
+    role_of,
+)
 
 __all__ = ["MessagesMode", "TupleMode", "add_usage", "count_token"]
 
@@ -110,7 +117,20 @@ class TupleMode:
             message.streaming = True
             self._run_keys.add(message.key)
         content = chunk.get("content")
-        text = content if type(content) is str else content_text(content)
+        if type(content) is str:
+            text = content
+        else:
+            text = content_text(content)
+            thought = content_reasoning(content)
+            if thought:
+                message.append_reasoning(thought)
+                t.touch(message)
+        extra = chunk.get("additional_kwargs")
+        if extra and type(extra) is dict:
+            more = extra.get("reasoning_content")
+            if more and type(more) is str:
+                message.append_reasoning(more)
+                t.touch(message)
         if text:
             message.append(text)
             t.touch(message)

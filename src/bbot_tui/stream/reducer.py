@@ -15,7 +15,10 @@ handlers share:
   ``{"__interrupt__": []}`` is a breakpoint), ``metadata`` (the run id; a second one for the
   same run means it restarted and the in-flight preview is dropped), ``error``, ``tasks``,
   ``checkpoints`` and ``custom``; ``debug`` and ``events`` only feed the event log (and
-  ``debug``, like ``tasks`` and ``updates``, the run's :class:`~bbot_tui.stream.timing.Stopwatch`).
+  ``debug``, like ``tasks`` and ``updates``, the run's :class:`~bbot_tui.stream.timing.Stopwatch`);
+- tool executions and the namespace tree are kept by an :class:`~bbot_tui.stream.activity.Activity`
+  (:attr:`Reducer.activity`, which the thread event protocol feeds directly): every namespaced
+  event, ``tasks``, ``updates``, ``custom`` tool output and the end of the run tell it here.
 
 Besides events, the reducer reconciles the transcript with a thread's stored messages
 (:meth:`Reducer.reconcile`), which is how a run's preview becomes what the server saved. It
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bbot_tui.api.events import StreamEvent
+from bbot_tui.stream.activity import Activity
 from bbot_tui.stream.assembler import MessageAssembler
 from bbot_tui.stream.message_mode import MessagesMode, TupleMode
 from bbot_tui.stream.steps import NodeSteps
@@ -58,11 +62,13 @@ class Reducer:
     Attributes:
         transcript: the transcript being filled.
         stopwatch: when the current run's nodes ran (see :mod:`bbot_tui.stream.timing`).
+        activity: its tool executions and namespace tree (see :mod:`bbot_tui.stream.activity`).
     """
 
     def __init__(self, transcript: Transcript | None = None) -> None:
         self.transcript = t = transcript if transcript is not None else Transcript()
         self.stopwatch = Stopwatch()
+        self.activity = Activity(t)
         self._assembler = MessageAssembler(t)
         self._steps = NodeSteps(t)
         self._tuple = TupleMode(t, self._assembler, self._steps)
@@ -92,11 +98,13 @@ class Reducer:
         self._assembler.begin_run()
         self._messages.begin_run()
         self._steps.begin_run()
+        self.activity.begin_run()
 
     def end_run(self, now: float) -> None:
         """Mark the end of the run (timing; previews are no longer streaming)."""
         t = self.transcript
         t.timing.ended_at = now
+        self.activity.end_run(t.stop)
         for message in t.messages:
             if message.streaming:
                 message.streaming = False
@@ -125,6 +133,8 @@ class Reducer:
             handler(event)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
             self.warn(f"{event.mode} event not understood ({type(exc).__name__})")
+        if event.ns and event.ns not in t.namespaces:
+            self.activity.seen(event.ns)
         if t.timing.started_at is None:
             t.timing.started_at = event.received_at
 
@@ -296,6 +306,7 @@ class Reducer:
                         if isinstance(raw, dict):
                             self._assembler.upsert(raw, final=True, node=node, ns=event.ns)
             self._steps.done(node, event.ns, event.received_at)
+            self.activity.node_done(event.ns, node)
 
     def _on_error(self, event: StreamEvent) -> None:
         t = self.transcript
@@ -317,6 +328,7 @@ class Reducer:
         if not isinstance(data, dict) or not data.get("name"):
             return
         self.stopwatch.task(event)
+        self.activity.task(event.ns, data)
         name = str(data["name"])
         if "result" in data or "error" in data:
             self._steps.done(name, event.ns, event.received_at, data.get("error"))
@@ -333,6 +345,7 @@ class Reducer:
 
     def _on_custom(self, event: StreamEvent) -> None:
         t = self.transcript
+        self.activity.custom(event.ns, event.data)
         t.custom.append((event.ns, event.data))
         if len(t.custom) > _MAX_CUSTOM:
             del t.custom[: len(t.custom) - _MAX_CUSTOM]

@@ -19,20 +19,33 @@ __all__ = [
     "CLIENT_ROLES",
     "NOTE",
     "Message",
+    "NamespaceNode",
+    "NamespaceStatus",
     "NodeStep",
     "PendingInterrupt",
     "StopKind",
     "Timing",
     "ToolCall",
+    "ToolExecution",
+    "ToolStatus",
     "Transcript",
     "attachment_label",
     "content_media",
+    "content_reasoning",
     "content_text",
+    "message_reasoning",
     "role_of",
     "user_message",
 ]
 
 StopKind = Literal["question", "breakpoint", "cancelled", "error"]
+
+ToolStatus = Literal["running", "done", "failed"]
+"""Where a tool execution is: running (maybe streaming output), done, or failed."""
+
+NamespaceStatus = Literal["running", "done", "failed", "interrupted"]
+"""Where a subgraph or subagent namespace is in its lifecycle (``interrupted``: it asked a
+question and waits for the answer)."""
 
 NOTE = "note"
 """The role of a line the client adds to say what happened: the answer sent to a question, a
@@ -129,9 +142,56 @@ def content_media(content: Any) -> tuple[dict[str, Any], ...]:
     )
 
 
+_REASONING_BLOCKS = ("reasoning", "thinking", "redacted_thinking")
+"""Content blocks of a model's reasoning: LangChain's standard ``reasoning`` block, and
+Anthropic's ``thinking`` (``redacted_thinking`` carries no readable text). Never part of the
+answer's text (:func:`content_text`); :func:`content_reasoning` reads them."""
+
+
+def _reasoning_of_block(block: dict[str, Any]) -> str:
+    """The readable text of one reasoning block (``""`` when it has none)."""
+    for key in ("reasoning", "thinking"):
+        if isinstance(block.get(key), str):
+            return str(block[key])
+    summary = block.get("summary")  # OpenAI Responses API: a list of summary_text parts
+    if isinstance(summary, list):
+        return "".join(
+            str(part.get("text") or "")
+            for part in summary
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return str(block["text"]) if isinstance(block.get("text"), str) else ""
+
+
+def content_reasoning(content: Any) -> str:
+    """The reasoning text of a message's content: its reasoning blocks joined (see
+    :data:`_REASONING_BLOCKS`), ``""`` for a string or a list without any."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(
+        _reasoning_of_block(block)
+        for block in content
+        if isinstance(block, dict) and block.get("type") in _REASONING_BLOCKS
+    )
+
+
+def message_reasoning(raw: dict[str, Any]) -> str:
+    """The reasoning of a serialised message (or chunk): its reasoning content blocks, else
+    ``additional_kwargs.reasoning_content`` (how OpenAI-compatible servers such as DeepSeek's
+    send it)."""
+    text = content_reasoning(raw.get("content"))
+    if text:
+        return text
+    extra = raw.get("additional_kwargs")
+    if isinstance(extra, dict) and isinstance(extra.get("reasoning_content"), str):
+        return str(extra["reasoning_content"])
+    return ""
+
+
 def content_text(content: Any) -> str:
     """The text of a message's content: a string, or the text parts of a block list (a file
-    block as its label, see :func:`attachment_label`)."""
+    block as its label, see :func:`attachment_label`; reasoning blocks are not text, see
+    :func:`content_reasoning`)."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -142,6 +202,8 @@ def content_text(content: Any) -> str:
             if isinstance(block, str):
                 parts.append(block)
             elif isinstance(block, dict):
+                if block.get("type") in _REASONING_BLOCKS:
+                    continue
                 if isinstance(block.get("text"), str):
                     parts.append(block["text"])
                 elif block.get("type") in _MEDIA_BLOCKS:
@@ -204,6 +266,9 @@ class Message:
         media: the file blocks of its content (see :func:`content_media`); the text holds a
             label for each.
         version: bumped on every change.
+
+    The model's reasoning (:attr:`reasoning`) is kept apart from the text: it is not part of
+    the answer.
     """
 
     key: str
@@ -224,6 +289,31 @@ class Message:
     version: int = 0
     _parts: list[str] = field(default_factory=list)
     _text: str | None = ""
+    _thought: list[str] = field(default_factory=list)
+    _reasoning: str | None = ""
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning before (or around) the answer, ``""`` when it showed none
+        (joined lazily like :attr:`text`)."""
+        if self._reasoning is None:
+            self._reasoning = "".join(self._thought)
+            self._thought = [self._reasoning]
+        return self._reasoning
+
+    def append_reasoning(self, chunk: str) -> None:
+        """Append streamed reasoning."""
+        if chunk:
+            self._thought.append(chunk)
+            self._reasoning = None
+            self.version += 1
+
+    def set_reasoning(self, text: str) -> None:
+        """Replace the reasoning (cumulative streams, final messages)."""
+        if text != self.reasoning:
+            self._thought = [text]
+            self._reasoning = text
+            self.version += 1
 
     @property
     def text(self) -> str:
@@ -269,6 +359,94 @@ class Message:
             out["tool_call_id"] = self.tool_call_id
         if self.unsaved:
             out["unsaved"] = True
+        if self.reasoning:
+            out["reasoning"] = self.reasoning
+        return out
+
+
+@dataclass(slots=True)
+class ToolExecution:
+    """A tool running on the server for a tool call, with the output it streams.
+
+    Filled by :class:`~bbot_tui.stream.activity.Activity` (from the ``tools`` channel of the
+    thread event protocol, or the ``custom`` events a tool writes over the runs API); the
+    ToolMessage that answers the call ends it (see ``docs/PROTOCOL.md``).
+
+    Attributes:
+        call_id: the tool call id (pairs it with its :class:`ToolCall`).
+        name: the tool's name.
+        status: running, done or failed.
+        ns: the namespace the tool ran in.
+        error: why it failed, when it did.
+        version: bumped on every change.
+    """
+
+    call_id: str
+    name: str = ""
+    status: ToolStatus = "running"
+    ns: tuple[str, ...] = ()
+    error: str | None = None
+    version: int = 0
+    _parts: list[str] = field(default_factory=list)
+    _output: str | None = ""
+
+    @property
+    def output(self) -> str:
+        """The output streamed so far (joined lazily: a delta is O(1))."""
+        if self._output is None:
+            self._output = "".join(self._parts)
+            self._parts = [self._output]
+        return self._output
+
+    def append(self, delta: str) -> None:
+        """Append streamed output."""
+        if delta:
+            self._parts.append(delta)
+            self._output = None
+            self.version += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        out: dict[str, Any] = {"call_id": self.call_id, "name": self.name, "status": self.status}
+        if self.output:
+            out["output"] = self.output
+        if self.ns:
+            out["ns"] = list(self.ns)
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass(slots=True)
+class NamespaceNode:
+    """A subgraph or subagent of the run: a node of its namespace tree.
+
+    Attributes:
+        path: the namespace, outermost first (``("tools:3f…", "researcher:9a…")``).
+        label: what to call it: the subagent's name, or the node that runs the subgraph.
+        status: its lifecycle (see :data:`NamespaceStatus`).
+        cause: the tool call that started it (a subagent run from a tool), if known.
+        error: why it failed, when it did.
+    """
+
+    path: tuple[str, ...]
+    label: str
+    status: NamespaceStatus = "running"
+    cause: str | None = None
+    error: str | None = None
+
+    @property
+    def parent(self) -> tuple[str, ...]:
+        """The enclosing namespace (``()`` for the root graph)."""
+        return self.path[:-1]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        out: dict[str, Any] = {"path": list(self.path), "label": self.label, "status": self.status}
+        if self.cause:
+            out["cause"] = self.cause
+        if self.error:
+            out["error"] = self.error
         return out
 
 
@@ -361,6 +539,9 @@ class Transcript:
         warnings: non-fatal problems (malformed events…), for the status bar.
         timing: run timing.
         next_nodes: the nodes the thread would run next (breakpoints).
+        tools: tool executions by tool call id (see :class:`ToolExecution`).
+        namespaces: the current run's subgraphs and subagents by namespace, in order of
+            first sight (see :class:`NamespaceNode`); empty when the run had none.
     """
 
     messages: list[Message] = field(default_factory=list)
@@ -376,6 +557,8 @@ class Transcript:
     warnings: list[str] = field(default_factory=list)
     timing: Timing = field(default_factory=Timing)
     next_nodes: list[str] = field(default_factory=list)
+    tools: dict[str, ToolExecution] = field(default_factory=dict)
+    namespaces: dict[tuple[str, ...], NamespaceNode] = field(default_factory=dict)
     meta_version: int = 0
     _by_key: dict[str, Message] = field(default_factory=dict)
     _by_id: dict[str, Message] = field(default_factory=dict)
@@ -517,6 +700,7 @@ class Transcript:
         self.restarts = 0
         self.nodes = []
         self.next_nodes = []
+        self.namespaces = {}
         self.timing = Timing(started_at=time.monotonic() if now is None else now)
         self.touch_meta()
 
