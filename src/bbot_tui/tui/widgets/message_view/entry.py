@@ -2,7 +2,8 @@
 
 A :class:`Entry` stands for one transcript message. Until it comes near the viewport it is not
 even split into blocks; its height is a guess from its text length. Once expanded it is a list
-of :class:`Block` (header, Markdown blocks, tool calls, the streaming cursor, a gap line); a
+of :class:`Block` (header, Markdown blocks, images, tool calls, the streaming cursor, a gap
+line); a
 block is rendered to cached strips only when it is about to be shown (that is when its guessed
 height becomes its measured height). A streamed answer keeps its finished blocks (they never
 change) and re-renders only its growing tail.
@@ -23,10 +24,11 @@ if TYPE_CHECKING:
 
     from bbot_tui.stream.transcript import Message, ToolCall, Transcript
     from bbot_tui.tui.widgets.message_view.document import BlockFacts, Definition
+    from bbot_tui.tui.widgets.message_view.images import Picture
     from bbot_tui.tui.widgets.message_view.painter import Painter
 __all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
 
-BlockKind = Literal["header", "md", "text", "tool", "cursor", "gap"]
+BlockKind = Literal["header", "md", "text", "image", "tool", "cursor", "gap"]
 
 
 class Block:
@@ -51,6 +53,7 @@ class Block:
             None until asked for (see :mod:`.document`).
         references: the message's link reference definitions this ``md`` block may use.
         spaced: the ``md`` blocks before it leave a blank line to draw before it.
+        picture: the image an ``image`` block draws (see :mod:`.images`).
     """
 
     __slots__ = (
@@ -64,6 +67,7 @@ class Block:
         "lines",
         "live",
         "measured",
+        "picture",
         "references",
         "sized",
         "spaced",
@@ -91,6 +95,7 @@ class Block:
         self.facts: BlockFacts | None = None
         self.references: tuple[Definition, ...] = ()
         self.spaced = False
+        self.picture: Picture | None = None
 
     @property
     def height(self) -> int:
@@ -105,6 +110,8 @@ class Block:
             self.lines = 0  # link reference definitions only
         elif self.kind in ("md", "text"):
             self.lines = estimate_lines(self.text, width) + (1 if self.kind == "md" else 0)
+        elif self.kind == "image":
+            self.lines = 0  # most often nothing (no graphics): drawing it says
         elif self.kind == "tool" and self.tool is not None and not self.tool[4]:
             self.lines = 2 + self.tool[1].count("\n") + (self.tool[2] or "").count("\n")
         else:
@@ -141,10 +148,14 @@ class Block:
             strips = painter.tool_call(*self.tool, width=width)
         elif kind == "cursor":
             strips = painter.cursor(width)
+        elif kind == "image" and self.picture is not None:
+            palette = painter.palette
+            strips = self.picture.draw(painter.console, width, palette.base, palette.get("meta"))
         else:
             strips = [painter.blank(width)]
-        # a Markdown block may draw nothing (definitions only), as in the whole message
-        self.strips = strips if strips or kind == "md" else [painter.blank(width)]
+        # a Markdown block may draw nothing (definitions only), as in the whole message; an
+        # image block nothing where its label in the text is all there is to show
+        self.strips = strips if strips or kind in ("md", "image") else [painter.blank(width)]
         self.lines = len(self.strips)
         self.measured = self.sized = True
         return self.strips
@@ -187,7 +198,9 @@ class Entry:
         "_definitions",
         "_gen",
         "_known",
+        "_media",
         "_note",
+        "_pictures",
         "_spaced",
         "_splitter",
         "_tail",
@@ -218,6 +231,8 @@ class Entry:
         self._definitions: dict[str, Definition] = {}
         self._known: tuple[Definition, ...] = ()
         self._spaced = False
+        self._media: tuple[dict[str, Any], ...] = ()
+        self._pictures: list[Block] = []
 
     @property
     def key(self) -> str:
@@ -264,12 +279,14 @@ class Entry:
             return
         old = self.blocks or []
         blocks = [self._header(old[0] if old else None)]
+        shown = self._images() if message.media or self._pictures else message.text
         if message.role == "ai":
-            blocks += self._markdown(message)
+            blocks += self._markdown(message, shown)
+            blocks += self._pictures
             blocks += self._tool_blocks(transcript)
         elif message.role != "note" and (message.text or message.role != "tool"):
             body = self._body[0] if self._body else Block("text", style=message.role)
-            text = sanitize(message.text)
+            text = sanitize(shown)
             if message.role == "tool":
                 text = "\n".join(text.split("\n")[:20])
             if body.text != text or not self._body:
@@ -277,6 +294,7 @@ class Entry:
                 body.invalidate()
             self._body = [body]
             blocks.append(body)
+            blocks += self._pictures
         if message.unsaved:
             # a cancelled run's answer the server never saved: kept on screen, but said so
             if self._note is None:
@@ -327,7 +345,7 @@ class Entry:
             block.invalidate()
         return block
 
-    def _markdown(self, message: Message) -> list[Block]:
+    def _markdown(self, message: Message, text: str) -> list[Block]:
         """The Markdown blocks of an answer: finished ones kept, the growing one updated.
 
         Each block is told what the rest of the message means for it (see :mod:`.document`):
@@ -338,7 +356,7 @@ class Entry:
         splitter = self._splitter
         if splitter is None:
             splitter = self._splitter = BlockSplitter()
-        splitter.update(message.text)
+        splitter.update(text)
         if splitter.generation != self._gen:
             self._gen = splitter.generation
             self._body, self._tail = [], []
@@ -390,6 +408,25 @@ class Entry:
                 if facts.renders:
                     spaced = facts.spaced_after
         return body + new_tail
+
+    def _images(self) -> str:
+        """The message's text without its images' labels; the image blocks follow its media
+        (one per image, kept while the media is the same, see :mod:`.images`)."""
+        from bbot_tui.tui.widgets.message_view.images import Picture, split_images
+
+        message = self.message
+        text, files = split_images(message.text, message.media)
+        if message.media is not self._media and message.media != self._media:
+            self._media = message.media
+            for block in self._pictures:
+                if block.picture is not None:
+                    block.picture.cleanup()
+            self._pictures = []
+            for file in files:
+                block = Block("image")
+                block.picture = Picture(file)
+                self._pictures.append(block)
+        return text
 
     def _tool_blocks(self, transcript: Transcript | None) -> list[Block]:
         blocks: list[Block] = []
