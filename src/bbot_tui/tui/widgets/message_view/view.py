@@ -490,6 +490,12 @@ class MessageView(ScrollView, can_focus=True):
             content = self._finder.paint(content, self.scroll_offset.y + y, *self._matches())
         if block is not None and block.kind == "header" and entry.key in self._labels:
             content = self._label(content, self._labels[entry.key], content_width)
+        if block is not None and block.picture is not None and strips is not None:
+            region = self.scrollable_content_region  # Sixel: drawn from its last row in view
+            origin = (region.x + GUTTER, region.y)
+            content = block.picture.overlay(
+                self.app.console, content, offset, len(strips), y, region.height, origin
+            )
         if selected:
             bar = Strip([Segment("▌ ", base + self._palette.get("selected"))], GUTTER)
         else:
