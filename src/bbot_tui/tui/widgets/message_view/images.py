@@ -204,6 +204,8 @@ class Picture:
         """How the last picture was drawn."""
         self.size: tuple[int, int] = (0, 0)
         """The last picture's size in cells (columns, rows)."""
+        self.top = 1
+        """The block's lines above the picture (its label)."""
         self._image: Any = None
         self._sixels: tuple[tuple[int, int, int], str] | None = None
         if file.data is None:
@@ -228,7 +230,48 @@ class Picture:
         lines = console.render_lines(
             Text(self.label, style=note_style), options, style=base, pad=True
         )
+        self.top = len(lines)
         return [Strip(line, width) for line in lines] + (picture or [])
+
+    def overlay(
+        self,
+        console: Console,
+        strip: Strip,
+        row: int,
+        rows: int,
+        view_row: int,
+        view_height: int,
+        origin: tuple[int, int],
+    ) -> Strip:
+        """Line ``row`` of the block as the view shows it at ``view_row``: a Sixel picture is
+        drawn from its last line in view (:meth:`sixel_overlay`); any other line is ``strip``.
+
+        Args:
+            console: The console to render with (the app's).
+            strip: The line as drawn (cached), without the view's gutter.
+            row: Which line of the block it is.
+            rows: The block's lines.
+            view_row: The view's row it is shown at (0 is the view's top).
+            view_height: The rows the view shows.
+            origin: The screen column and row of the view's top left content cell.
+        """
+        if self.mode != "sixel" or self._image is None:
+            return strip
+        start = view_row - row  # the block's first line, in view rows (may be above the view)
+        last = min(rows - 1, view_height - 1 - start)
+        if row != last or row < self.top:
+            return strip
+        first = max(self.top, -start)
+        x, y = origin
+        return self.sixel_overlay(
+            console,
+            strip,
+            first - self.top,
+            last - self.top,
+            x,
+            y + start + first,
+            strip.cell_length,
+        )
 
     def sixel_overlay(
         self, console: Console, strip: Strip, first: int, last: int, x: int, y: int, width: int
@@ -254,12 +297,13 @@ class Picture:
         from rich.segment import ControlType
 
         here = y + (last - first)
+        # control segments: no cells, written as they are (no style)
         no_op: Any = ((ControlType.CURSOR_FORWARD, 0),)
         segments = [
             *strip,
-            Segment(Control.move_to(x, y).segment.text, Style()),
-            Segment(self._sixels[1], Style(), no_op),
-            Segment(Control.move_to(x + width, here).segment.text, Style()),
+            Segment(Control.move_to(x, y).segment.text, None, no_op),
+            Segment(self._sixels[1], None, no_op),
+            Segment(Control.move_to(x + width, here).segment.text, None, no_op),
         ]
         return Strip(segments, strip.cell_length)
 
