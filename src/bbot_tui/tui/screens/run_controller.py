@@ -25,6 +25,7 @@ from bbot_tui.stream.transcript import Transcript, content_text, user_message
 from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
+    from textual.message import Message
     from textual.notifications import SeverityLevel
 
     from bbot_tui.api.models import Command
@@ -142,6 +143,10 @@ class RunHost(Protocol):
 
     def cancel_run(self, session: RunSession) -> object:
         """Ask the server to cancel the session's run (in a worker)."""
+        ...
+
+    def post_message(self, message: Message) -> bool:
+        """Post a message to the screen (it bubbles to the app)."""
         ...
 
     def refresh_thread(self, thread_id: str) -> object:
@@ -428,9 +433,37 @@ class RunController:
             )
         elif outcome.status == "cancelled":
             bar.notice = "the run was stopped"
+        self._tell_long_run(outcome)
         host.sync_mode()
         if self._threads.thread_id is not None:
             host.refresh_thread(self._threads.thread_id)
+
+    def _tell_long_run(self, outcome: RunOutcome) -> None:
+        """A run at least the alert threshold long ended: post ``AttentionNeeded`` (the app's
+        alerter rings only if the user is not looking at this thread). A run the user stopped
+        is not announced."""
+        settings = self._host.services.settings
+        duration = self.transcript.timing.total
+        if settings is None or duration is None or outcome.status == "cancelled":
+            return
+        if duration < settings.alerts.long_run_seconds:
+            return
+        from bbot_tui.tui.messages import AttentionNeeded
+
+        thread_id = self._threads.thread_id
+        stop = self.transcript.stop
+        if outcome.status == "error":
+            detail = f"failed: {outcome.error or 'the run failed'}"
+        elif outcome.status == "success":
+            detail = "finished"
+        elif stop == "breakpoint":
+            detail = "stopped at a breakpoint"
+        else:
+            detail = "waits for your answer"
+        title = (self._threads.title(thread_id) or "") if thread_id else "a stateless run"
+        self._host.post_message(
+            AttentionNeeded("run_ended", thread_id or "", title, one_line(detail, 200), duration)
+        )
 
     def timing_for(self, key: str | None) -> RunTiming | None:
         """The timing of the run that made the message ``key`` (None: the current or last run).
