@@ -78,6 +78,7 @@ def test_readme_lists_every_key_binding() -> None:
 
     from bbot_tui.tui.screens.compare import CompareScreen
     from bbot_tui.tui.screens.history import HistoryScreen
+    from bbot_tui.tui.screens.inbox import InboxScreen
     from bbot_tui.tui.screens.run_details import RunDetailsScreen
     from bbot_tui.tui.screens.run_options import RunOptionsScreen
     from bbot_tui.tui.widgets.composer import NEWLINE_KEYS
@@ -86,7 +87,7 @@ def test_readme_lists_every_key_binding() -> None:
     section = readme.split("### Key bindings", 1)[1].split("\n### ", 1)[0]
     classes = [BbotApp, MainScreen, *WIDGETS.values(), RunOptionsScreen, ConnectionScreen]
     classes.append(HistoryScreen)
-    classes += [RunDetailsScreen, CompareScreen]
+    classes += [RunDetailsScreen, CompareScreen, InboxScreen]
     keys = {k for k in NEWLINE_KEYS if k != "newline"} | {"enter", "up", "down", "ctrl+p"}
     for cls in classes:
         for binding in cls.BINDINGS:
