@@ -83,7 +83,8 @@ _SIXEL_TERMS = ("foot", "foot-extra", "mlterm", "contour", "yaft-256color")
 def graphics_mode(environ: Mapping[str, str] | None = None) -> GraphicsMode | None:
     """The graphics this terminal draws, from the environment alone (no terminal query).
 
-    :data:`GRAPHICS_ENV` decides when set (``kitty``, ``sixel``; ``off`` for none). Otherwise
+    The app served in a browser draws none. :data:`GRAPHICS_ENV` decides when set (``kitty``,
+    ``sixel``; ``off`` for none). Otherwise
     graphics need the real standard output to be a terminal (not a test, a pipe or the served
     app), not inside tmux or screen (they need passthrough), and a terminal known to draw them:
     Kitty (``TERM=xterm-kitty``) for Kitty graphics; WezTerm, iTerm2, foot, mlterm, contour,
@@ -93,6 +94,8 @@ def graphics_mode(environ: Mapping[str, str] | None = None) -> GraphicsMode | No
         environ: The environment (``os.environ`` by default).
     """
     env = os.environ if environ is None else environ
+    if "web_driver" in env.get("TEXTUAL_DRIVER", ""):
+        return None  # served in a browser (textual-serve): its terminal draws no graphics
     forced = env.get(GRAPHICS_ENV, "").strip().lower()
     if forced in ("kitty", "sixel"):
         return "kitty" if forced == "kitty" else "sixel"
