@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bbot_tui.tui.widgets.message_view.painter import Painter
 __all__ = ["UNSAVED_NOTE", "Block", "Entry", "shorten_ns"]
 
-BlockKind = Literal["header", "md", "text", "image", "tool", "cursor", "gap"]
+BlockKind = Literal["header", "md", "text", "image", "reasoning", "tool", "cursor", "gap"]
 
 
 class Block:
@@ -45,7 +45,9 @@ class Block:
         in_code: a live block inside an unclosed code fence.
         style: the palette style of ``text``/``header`` blocks.
         detail: the dim detail text of a header.
-        tool: the tool call data ``(name, args, result, failed, collapsed)`` of a ``tool`` block.
+        tool: the tool call data ``(name, args, result, failed, collapsed, streamed)`` of a
+            ``tool`` block (``streamed``: the output the tool streamed while it runs).
+        expanded: a ``reasoning`` block shows the whole reasoning (else one line).
         cheap: its strips were drawn with the live (cheap) renderer.
         sized: ``lines`` comes from an earlier measurement at this width (a good guess).
         cache: per-block scratch space of the live renderer.
@@ -60,6 +62,7 @@ class Block:
         "cache",
         "cheap",
         "detail",
+        "expanded",
         "facts",
         "gap",
         "in_code",
@@ -89,7 +92,8 @@ class Block:
         self.in_code = False
         self.style = style
         self.detail = ""
-        self.tool: tuple[str, str, str | None, bool, bool] | None = None
+        self.tool: tuple[str, str, str | None, bool, bool, str] | None = None
+        self.expanded = False
         self.cheap = False
         self.cache: dict[str, Any] = {}
         self.facts: BlockFacts | None = None
@@ -114,6 +118,10 @@ class Block:
             self.lines = 0  # most often nothing (no graphics): drawing it says
         elif self.kind == "tool" and self.tool is not None and not self.tool[4]:
             self.lines = 2 + self.tool[1].count("\n") + (self.tool[2] or "").count("\n")
+            if self.tool[2] is None and self.tool[5]:
+                self.lines += 1 + self.tool[5].count("\n")
+        elif self.kind == "reasoning" and self.expanded:
+            self.lines = 1 + estimate_lines(self.text, max(1, width - 4))
         else:
             self.lines = 1
 
@@ -146,6 +154,8 @@ class Block:
             strips = painter.header(self.text, self.detail, painter.palette.get(self.style), width)
         elif kind == "tool" and self.tool is not None:
             strips = painter.tool_call(*self.tool, width=width)
+        elif kind == "reasoning":
+            strips = painter.reasoning(self.text, self.expanded, self.live, width)
         elif kind == "cursor":
             strips = painter.cursor(width)
         elif kind == "image" and self.picture is not None:
@@ -189,8 +199,10 @@ class Entry:
         blocks: its blocks once expanded, else None (height is then a guess).
         offsets: the first line of each block within the entry, plus the total.
         height: lines it takes.
-        hidden: a tool answer shown inside the call that asked for it.
+        hidden: a tool answer shown inside the call that asked for it, or a message outside
+            the namespace branch the view is filtered to.
         collapsed: its tool calls are drawn on one line each.
+        thinking: its reasoning is drawn whole (else on one line).
     """
 
     __slots__ = (
@@ -201,6 +213,7 @@ class Entry:
         "_media",
         "_note",
         "_pictures",
+        "_reasoning",
         "_spaced",
         "_splitter",
         "_tail",
@@ -211,6 +224,7 @@ class Entry:
         "hidden",
         "message",
         "offsets",
+        "thinking",
         "version",
     )
 
@@ -233,6 +247,8 @@ class Entry:
         self._spaced = False
         self._media: tuple[dict[str, Any], ...] = ()
         self._pictures: list[Block] = []
+        self._reasoning: Block | None = None
+        self.thinking = False
 
     @property
     def key(self) -> str:
@@ -283,6 +299,8 @@ class Entry:
         if message.role == "ai":
             blocks += self._markdown(message, shown)
             blocks += self._pictures
+            if message.reasoning:
+                blocks.append(self._reasoning_block(message))
             blocks += self._tool_blocks(transcript)
         elif message.role != "note" and (message.text or message.role != "tool"):
             body = self._body[0] if self._body else Block("text", style=message.role)
@@ -306,7 +324,7 @@ class Entry:
         blocks.append(old[-1] if old and old[-1].kind == "gap" else Block("gap"))
         for index, block in enumerate(blocks):
             # Markdown blocks draw the blank lines between them themselves (see .document)
-            block.gap = 1 if index > 1 and block.kind in ("tool", "text") else 0
+            block.gap = 1 if index > 1 and block.kind in ("tool", "text", "reasoning") else 0
             block.guess(width)
         offsets = self.offsets
         first = 0
@@ -428,6 +446,19 @@ class Entry:
                 self._pictures.append(block)
         return text
 
+    def _reasoning_block(self, message: Message) -> Block:
+        """The model's reasoning under the answer: one dim line, or whole when expanded."""
+        block = self._reasoning
+        if block is None:
+            block = self._reasoning = Block("reasoning", style="meta")
+        text = sanitize(message.reasoning)
+        live = message.streaming
+        if (block.text, block.expanded, block.live) != (text, self.thinking, live):
+            block.text, block.expanded, block.live = text, self.thinking, live
+            block.invalidate()
+            block.sized = False
+        return block
+
     def _tool_blocks(self, transcript: Transcript | None) -> list[Block]:
         blocks: list[Block] = []
         for index, call in enumerate(self.message.tool_calls):
@@ -474,18 +505,32 @@ def _refer(block: Block, references: tuple[Definition, ...]) -> None:
         block.invalidate()
 
 
+STREAMED_LINES = 12
+"""The last lines of a running tool's streamed output drawn under its call."""
+
+
 def _tool_data(
     call: ToolCall, transcript: Transcript | None, collapsed: bool
-) -> tuple[str, str, str | None, bool, bool]:
+) -> tuple[str, str, str | None, bool, bool, str]:
     result: str | None = None
     failed = False
+    streamed = ""
     if call.result_key and transcript is not None:
         answer = transcript.get(call.result_key)
         if answer is not None:
             result = sanitize(answer.text)
             failed = answer.status == "error"
+    execution = transcript.tools.get(call.id) if call.id and transcript is not None else None
+    if result is None and execution is not None:
+        # the tool runs (or ended before its ToolMessage came): what it streamed so far
+        lines = sanitize(execution.output).rstrip("\n").split("\n")
+        streamed = "\n".join(lines[-STREAMED_LINES:]) if execution.output else ""
+        if execution.status == "failed":
+            result, failed, streamed = execution.error or "failed", True, ""
+        elif execution.status == "done":
+            result, streamed = streamed, ""
     if call.args is not None and len(call.display_args()) > 60:
         args = json.dumps(call.args, ensure_ascii=False, indent=2)
     else:
         args = call.display_args()
-    return sanitize(call.name), sanitize(args), result, failed, collapsed
+    return sanitize(call.name), sanitize(args), result, failed, collapsed, streamed

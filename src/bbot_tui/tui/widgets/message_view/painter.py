@@ -279,6 +279,28 @@ class Painter:
         text = Text("▍", style=self.palette.get("cursor"), end="")
         return [_one_line(text, width, self.console, self.palette.base)]
 
+    def reasoning(self, text: str, expanded: bool, live: bool, width: int) -> list[Strip]:
+        """The model's reasoning, dimmed: one line (its size and first words) or whole.
+
+        Args:
+            text: the reasoning (sanitized).
+            expanded: draw it whole, indented under a title line.
+            live: it is still streaming.
+            width: the width.
+        """
+        style = self.palette.get("meta") + Style(italic=True)
+        words = len(text.split())
+        size = f"{words} word{'s' if words != 1 else ''}{'…' if live else ''}"
+        if not expanded:
+            line = Text(f"▸ Reasoning · {size} · ", style=style, no_wrap=True, end="")
+            line.append(" ".join(text.split()), style=style)
+            line.truncate(width, overflow="ellipsis")
+            return [_one_line(line, width, self.console, self.palette.base)]
+        head = Text(f"▾ Reasoning · {size}", style=style, no_wrap=True, end="")
+        head.truncate(width, overflow="ellipsis")
+        body = self.lines(_Indented(Text(text, style=style)), width)
+        return [_one_line(head, width, self.console, self.palette.base), *body]
+
     def tool_call(
         self,
         name: str,
@@ -286,9 +308,12 @@ class Painter:
         result: str | None,
         failed: bool,
         collapsed: bool,
+        streamed: str = "",
+        *,
         width: int,
     ) -> list[Strip]:
-        """A tool call: name, arguments, result (or that it is still running).
+        """A tool call: name, arguments, result (or that it is still running, with the output
+        it streamed so far).
 
         Args:
             name: the tool name (sanitized).
@@ -296,6 +321,7 @@ class Painter:
             result: the tool's answer (sanitized), or None while it runs.
             failed: the tool message reported an error.
             collapsed: draw one line instead of the full block.
+            streamed: the last lines of the output the running tool streamed (sanitized).
             width: the width.
         """
         tool = self.palette.get("tool")
@@ -305,7 +331,11 @@ class Painter:
             text = Text("▸ ⚙ ", style=tool, no_wrap=True, end="")
             text.append(name or "tool", style=tool + Style(bold=True))
             text.append(" " + " ".join(args.split()), style=meta)
-            summary = "… running" if result is None else " ".join(result.split())
+            if result is None:
+                last = streamed.rsplit("\n", 1)[-1].strip()
+                summary = f"… running: {last}" if last else "… running"
+            else:
+                summary = " ".join(result.split())
             text.append("  → " + summary, style=result_style)
             text.truncate(width, overflow="ellipsis")
             return [_one_line(text, width, self.console, self.palette.base)]
@@ -316,12 +346,35 @@ class Painter:
             head.append(_clip(args, 12), style=meta)
         strips = self.lines(head, width)
         if result is None:
+            if streamed:
+                strips += self.lines(_Indented(Text(streamed, style=meta), "  ┊ "), width)
             strips += self.lines(Text("  … running", style=meta), width)
         else:
             body = Text("  → ", style=tool, end="")
             body.append(_clip(result, 20) or "(empty)", style=result_style)
             strips += self.lines(body, width)
         return strips
+
+
+class _Indented:
+    """A renderable drawn ``prefix`` columns in, the prefix repeated on every line."""
+
+    def __init__(self, text: Text, prefix: str = "    ") -> None:
+        self.text = text
+        self.prefix = prefix
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        from rich.cells import cell_len
+
+        indent = cell_len(self.prefix)
+        inner = options.update(width=max(1, options.max_width - indent))
+        prefix = Segment(
+            self.prefix, self.text.style if isinstance(self.text.style, Style) else None
+        )
+        for line in console.render_lines(self.text, inner, pad=False):
+            yield prefix
+            yield from line
+            yield Segment.line()
 
 
 def _clip(text: str, max_lines: int) -> str:

@@ -99,5 +99,16 @@ class Selection:
             None,
         )
 
+    def reasoning_entry(self) -> Entry | None:
+        """The message whose reasoning expands or collapses: the selected one if it has
+        reasoning, else the last one shown with any."""
+        entry = self.entry()
+        if entry is not None and entry.message.reasoning:
+            return entry
+        return next(
+            (e for e in reversed(self._layout.entries) if e.message.reasoning and not e.hidden),
+            None,
+        )
+
     def _visible(self) -> list[Entry]:
         return [entry for entry in self._layout.entries if not entry.hidden]

@@ -8,6 +8,9 @@ and never more than :data:`BUSY_SHARE` of the event loop, so keys pressed while 
 streams at 1,000 tokens/s are still handled and painted in between. The widget asks
 :meth:`TranscriptSync.due`, pulls, and reports when the frame showing a pull was painted
 (:meth:`TranscriptSync.paced`); this module knows no widget and no timer.
+
+A namespace branch (:attr:`TranscriptSync.branch`) filters the entries: a message outside it is
+hidden, like a tool answer shown inside its call.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from bbot_tui.stream.activity import within
 from bbot_tui.tui.widgets.message_view.entry import Entry
 
 if TYPE_CHECKING:
@@ -46,6 +50,18 @@ class TranscriptSync:
         self._layout = layout
         self._clock = clock
         self._next = 0.0
+        self._branch: tuple[str, ...] | None = None
+
+    @property
+    def branch(self) -> tuple[str, ...] | None:
+        """The namespace whose messages are shown (None: every message)."""
+        return self._branch
+
+    def filter(self, branch: tuple[str, ...] | None) -> None:
+        """Show only the messages of namespace ``branch`` and inside it (None: all)."""
+        if branch != self._branch:
+            self._branch = branch
+            self._reconcile()
 
     @property
     def transcript(self) -> Transcript | None:
@@ -115,9 +131,12 @@ class TranscriptSync:
                 entry = Entry(message)
             entries.append(entry)
         owners = _owner_map(entries)
+        branch = self._branch
         stale = []
         for position, entry in enumerate(entries):
-            hidden = entry.key in owners
+            hidden = entry.key in owners or (
+                branch is not None and not within(entry.message.ns, branch)
+            )
             if hidden != entry.hidden or entry.version < 0:
                 entry.hidden = hidden
                 stale.append(position)

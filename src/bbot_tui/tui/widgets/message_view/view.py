@@ -14,6 +14,8 @@ Interface (the screen sets attributes down; the view posts messages up):
 * ``view.sync()`` pulls ``transcript.take_dirty()`` and redraws what changed; an internal timer
   also does it ~30 times a second, so calling it is optional (it is cheap and throttled);
 * ``view.follow``: stick to the bottom; the user scrolling up clears it, End/``G`` sets it;
+* ``view.branch = ns``: show only the messages of one subgraph or subagent namespace and
+  what is inside it (None: all);
 * :class:`MessageView.LinkClicked` (a link was clicked: the view never opens anything) and
   :class:`MessageView.CopyRequested` (copy this text, e.g. with ``app.copy_to_clipboard``).
 
@@ -147,15 +149,20 @@ class MessageView(ScrollView, can_focus=True):
         Binding("less_than_sign", "branch(-1)", "Previous branch", key_display="<", show=False),
         Binding("greater_than_sign", "branch(1)", "Next branch", key_display=">", show=False),
         Binding("t", "run_details", "Run details"),
+        Binding("R", "toggle_reasoning", "Reasoning", show=False),
     ]
     """c copies the selected (or last) message, C its last code block; [ and ] select
     messages; enter/space collapse or expand tool calls; End/G follow; Home/g go to the top;
-    t asks for the selected (or last) message's run details."""
+    t asks for the selected (or last) message's run details; R expands or collapses the
+    reasoning of the selected (or last) message with any (a click on it does too)."""
 
     transcript: reactive[Transcript | None] = reactive(None, init=False, always_update=True)
     """The transcript shown; setting it shows that transcript from its end."""
     follow: reactive[bool] = reactive(True, init=False)
     """Stick to the bottom as content grows; scrolling up clears it, End/G sets it."""
+
+    branch: reactive[tuple[str, ...] | None] = reactive(None, init=False)
+    """The namespace whose messages are shown, with those inside it (None: every message)."""
 
     prefetch_pages: reactive[int] = reactive(PREFETCH_PAGES, init=False)
     """Pages above and below the viewport drawn ahead while idle (0: none)."""
@@ -313,6 +320,12 @@ class MessageView(ScrollView, can_focus=True):
         self.set_reactive(MessageView.follow, True)
         self._sync.show(transcript)
         self._warm_up()
+        self._settle()
+        self.refresh()
+
+    def watch_branch(self, branch: tuple[str, ...] | None) -> None:
+        self._selection.clear()
+        self._sync.filter(branch)
         self._settle()
         self.refresh()
 
@@ -690,6 +703,12 @@ class MessageView(ScrollView, can_focus=True):
         if entry is not None:
             self._toggle(entry)
 
+    def action_toggle_reasoning(self) -> None:
+        """Expand or collapse the reasoning of the selected (or last) message with any."""
+        entry = self._selection.reasoning_entry()
+        if entry is not None:
+            self._toggle_reasoning(entry)
+
     def action_scroll_end(self) -> None:
         """Go to the bottom and follow new content."""
         if self.follow:
@@ -727,6 +746,8 @@ class MessageView(ScrollView, can_focus=True):
         self._selection.pick(located.entry)
         if located.block is not None and located.block.kind == "tool":
             self._toggle(located.entry)
+        elif located.block is not None and located.block.kind == "reasoning":
+            self._toggle_reasoning(located.entry)
         self.refresh()
 
     def _reveal(self, position: int) -> None:
@@ -739,8 +760,16 @@ class MessageView(ScrollView, can_focus=True):
         elif end > top + view:
             self.scroll_to(y=end - view, animate=False)
 
+    def _toggle_reasoning(self, entry: Entry) -> None:
+        entry.thinking = not entry.thinking
+        self._redraw(entry)
+
     def _toggle(self, entry: Entry) -> None:
         entry.collapsed = not entry.collapsed
+        self._redraw(entry)
+
+    def _redraw(self, entry: Entry) -> None:
+        """Lay ``entry`` out again (it was expanded or collapsed)."""
         position = self._layout.position(entry.key)
         if position is not None:
             self._layout.rebuild([position])
