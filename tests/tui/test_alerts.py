@@ -87,6 +87,11 @@ def test_plain_notifications() -> None:
     assert desktop_notification("osc9", "", "") == "\x1b]9;bbot-tui\x07"
 
 
+def test_inside_tmux_the_notification_is_wrapped_for_passthrough() -> None:
+    sequence = desktop_notification("osc9", "t", "b\x1b[2J", tmux=True)
+    assert sequence == "\x1bPtmux;\x1b\x1b]9;bbot-tui: t: b\x07\x1b\\"
+
+
 # --- the OSC choice -----------------------------------------------------------------------------
 
 

@@ -31,8 +31,9 @@ own OSC 52 clipboard copy does):
 :func:`notification_protocol` applies this rule to the environment. The most specific signal
 wins: ``TERM_PROGRAM`` (iTerm2, WezTerm, Ghostty), then ``TERM`` and ``KITTY_WINDOW_ID`` (kitty,
 foot, Ghostty, rxvt-unicode), then ``VTE_VERSION`` and ``WT_SESSION``, which a terminal started
-from inside another one inherits. Inside tmux or screen the sequence goes to the multiplexer,
-which passes it on only when configured to.
+from inside another one inherits. Inside tmux (``TMUX`` set) the sequence is wrapped in tmux's
+passthrough (``ESC P tmux ; … ESC \\``, each ESC doubled), which tmux hands to the outer
+terminal when its ``allow-passthrough`` option is on (and drops otherwise).
 
 **Safety.** Thread titles and interrupt texts come from the server. Every string written in a
 sequence goes through :func:`notification_text`: sanitized to one line (no ESC, no BEL, no C0 or
@@ -144,13 +145,16 @@ def notification_text(text: str, limit: int) -> str:
     return one_line(one_line(text, limit * 4).replace(";", ","), limit)
 
 
-def desktop_notification(protocol: NotificationProtocol, title: str, body: str) -> str:
+def desktop_notification(
+    protocol: NotificationProtocol, title: str, body: str, *, tmux: bool = False
+) -> str:
     """The escape sequence that shows a desktop notification.
 
     Args:
         protocol: OSC 9 or OSC 777 (:func:`notification_protocol`).
         title: The notification's title (sanitized here).
         body: Its text (sanitized here).
+        tmux: Wrap it in tmux's passthrough (the app runs inside tmux).
 
     Returns:
         ``ESC ] 777 ; notify ; title ; body BEL`` or ``ESC ] 9 ; title: body BEL``; the title
@@ -159,8 +163,12 @@ def desktop_notification(protocol: NotificationProtocol, title: str, body: str) 
     heading = notification_text(f"{APP_NAME}: {title}" if title else APP_NAME, TITLE_LIMIT)
     text = notification_text(body, BODY_LIMIT)
     if protocol == "osc777":
-        return f"\x1b]777;notify;{heading};{text}\x07"
-    return f"\x1b]9;{heading}: {text}\x07" if text else f"\x1b]9;{heading}\x07"
+        sequence = f"\x1b]777;notify;{heading};{text}\x07"
+    else:
+        sequence = f"\x1b]9;{heading}: {text}\x07" if text else f"\x1b]9;{heading}\x07"
+    if tmux:
+        return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+    return sequence
 
 
 def duration_text(seconds: float) -> str:
@@ -295,7 +303,9 @@ class Alerter:
         if decision.bell:
             self._app.bell()
         if decision.desktop:
-            self._write(desktop_notification(self.protocol, title, body))
+            environ = os.environ if self._environ is None else self._environ
+            tmux = bool(environ.get("TMUX"))
+            self._write(desktop_notification(self.protocol, title, body, tmux=tmux))
         if decision.toast:
             self._app.notify(
                 one_line(body, BODY_LIMIT),
