@@ -10,7 +10,16 @@ import sys
 from pathlib import Path
 
 import httpx
-from app_pilot import Recorder, own_assistant, pick, send, settings_for, settle, wait_for
+from app_pilot import (
+    Recorder,
+    own_assistant,
+    pick,
+    send,
+    settings_for,
+    settle,
+    view_text,
+    wait_for,
+)
 
 from bbot_tui.session.attachments import MAX_FILE_BYTES
 from bbot_tui.tui.app import make_app
@@ -72,6 +81,13 @@ async def test_an_image_and_a_text_file_arrive_as_content_blocks(
         # the transcript shows a label for the image, never its data
         shown = screen.transcript.messages[0].text
         assert "[image: cat.png · image/png · " in shown and image["base64"] not in shown
+        # the view draws the image from the thread's state: here (no graphics) its placeholder,
+        # once, under the text
+        assert screen.transcript.messages[0].media == (image,)
+        drawn = view_text(screen).splitlines()
+        label = f"[image: cat.png · image/png · {len(png())} B]"
+        assert drawn.count(label) == 1 and sum("[image" in line for line in drawn) == 1
+        assert drawn.index(label) > drawn.index("what is @cat.png next to @notes.txt")
 
 
 async def test_a_too_large_or_missing_file_is_refused_and_the_text_kept(

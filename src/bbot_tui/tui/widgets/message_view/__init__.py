@@ -11,6 +11,8 @@ Modules, each with one job (imports point down this list, never up):
   cache and drawing ahead;
 * :mod:`.entry`: one message as blocks with heights (:class:`~.entry.Entry`,
   :class:`~.entry.Block`);
+* :mod:`.images`: a message's images, their labels and, where the terminal draws Kitty or
+  Sixel graphics, their pictures (:class:`~.images.Picture`, with textual-image);
 * :mod:`.painter`: blocks, headers and tool calls to strips (:class:`~.painter.Painter`);
 * :mod:`.document`: what a block means in its whole message (link reference definitions, the
   blank line before it), so that blocks render like the whole answer (no Textual);
