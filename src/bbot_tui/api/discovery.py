@@ -5,7 +5,8 @@ B-Bot's docs show two generations of the same API: ``…/v2`` with ``/assistants
 tries the URL as given, then its ``/v2`` ↔ ``/api/v2`` twin, each with every assistants name
 (:meth:`~bbot_tui.api.assistants.AssistantsClient.discover`), and reports the pair
 that answers. ``bbot-tui doctor`` and the connection screen use it; a profile whose path is
-``auto`` uses ``client.assistants.discover`` directly on its own client.
+``auto`` uses ``client.assistants.discover`` directly on its own client, starting from the name
+:func:`likely_assistants_path` reads off the URL (each name tried in vain costs a round trip).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bbot_tui.api.literals import AssistantsPath
 from bbot_tui.api.models import Assistant
 from bbot_tui.api.transport import DEFAULT_TIMEOUT
 
-__all__ = ["Discovery", "base_url_variants", "discover"]
+__all__ = ["Discovery", "base_url_variants", "discover", "likely_assistants_path"]
 
 
 def base_url_variants(url: str) -> list[str]:
@@ -33,6 +34,16 @@ def base_url_variants(url: str) -> list[str]:
     if url.endswith("/v2"):
         return [url, url[: -len("/v2")] + "/api/v2"]
     return [url]
+
+
+def likely_assistants_path(url: str) -> AssistantsPath:
+    """The assistants name to try first at ``url``: the one its B-Bot generation serves.
+
+    ``…/api/v2`` is the generation with ``/distribution-channels``; anything else (``…/v2``,
+    LangGraph) starts with ``/assistants``. Only the order of the tries depends on it: the
+    other name is still tried when this one is absent.
+    """
+    return "distribution-channels" if url.rstrip("/").endswith("/api/v2") else "assistants"
 
 
 @dataclass(slots=True)
@@ -89,6 +100,7 @@ async def discover(
             candidate,
             api_key=api_key,
             extra_headers=extra_headers,
+            assistants_path=likely_assistants_path(candidate),
             timeout=timeout,
             transport=transport,
             allow_insecure=allow_insecure,

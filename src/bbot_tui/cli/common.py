@@ -128,7 +128,7 @@ def resolve_connection(
 
 
 def make_client(conn: Connection) -> AgentClient:
-    """The :class:`AgentClient` of a connection (``auto`` starts with ``/assistants``)."""
+    """The :class:`AgentClient` of a connection (``auto`` starts with the name its URL suggests)."""
     return conn.client()
 
 

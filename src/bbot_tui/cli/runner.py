@@ -22,7 +22,7 @@ from typing import Any
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
-from bbot_tui.api.models import Assistant, RunCreate, RunCreateStateless
+from bbot_tui.api.models import Assistant, RunCreate, RunCreateStateless, ThreadState
 from bbot_tui.cli.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -42,7 +42,12 @@ from bbot_tui.cli.options import (
 )
 from bbot_tui.cli.printer import TextPrinter, format_waterfall, summary
 from bbot_tui.cli.record import Recorder
-from bbot_tui.session.assistants import AssistantLookupError, resolve_assistant
+from bbot_tui.session.assistants import (
+    AssistantLookupError,
+    KnownAssistant,
+    KnownAssistants,
+    resolve_assistant,
+)
 from bbot_tui.session.refusal import discard_thread, is_refusal
 from bbot_tui.session.run import RunSession, SessionUpdate
 from bbot_tui.session.timing import run_timing
@@ -115,23 +120,30 @@ async def nothing_pending(
     Returns:
         The sentence to print (exit 1), or None: the run goes on.
     """
+    return (await _check_pending(client, conn, args, req))[0]
+
+
+async def _check_pending(
+    client: AgentClient, conn: Connection, args: argparse.Namespace, req: RunRequest
+) -> tuple[str | None, ThreadState | None]:
+    """:func:`nothing_pending`, with the thread state it read (None when it read none)."""
     flag = resume_flag(args)
     continuing = "input" not in req.fields and not req.has_command and not args.checkpoint_id
     if flag is None and not continuing:
-        return None
+        return None, None
     try:
         state = await client.threads.get_state(args.thread)
     except (errors.NotFound, errors.Unprocessable):
-        return None  # the run's own request gets the server's answer
+        return None, None  # the run's own request gets the server's answer
     if state.next or state.interrupts or any(task.interrupts for task in state.tasks):
-        return None
+        return None, state
     why = "no interrupt waits for an answer" if flag else "it has nothing to continue"
     where = ["--thread", args.thread, "--assistant", args.assistant]
     send = _cmd("bbot-tui", "run", *_conn_flags(conn), *where, "--message", "TEXT")
     return (
         f"bbot-tui: nothing is pending on thread {args.thread}: {why}; "
         f"to send a new message: {send}"
-    )
+    ), state
 
 
 async def baseline_ids(client: AgentClient, thread_id: str, run_id: str | None = None) -> set[str]:
@@ -171,6 +183,7 @@ class _Follower:
         recorder: Recorder | None = None,
         detach: bool = False,
         timing: bool = False,
+        history_above_input: bool = False,
     ) -> None:
         self.output = output
         self.conn = conn
@@ -182,6 +195,7 @@ class _Follower:
         self.timing = timing
         """Print the run's waterfall at its end (text mode, ``--timing``)."""
         self.baseline = baseline
+        """Ids of the messages the thread had before the run: not printed, not timed."""
         self.printer = (
             None
             if json_mode
@@ -193,6 +207,13 @@ class _Follower:
                 show_errors=False,  # finish() says why the run failed, once
             )
         )
+        if self.printer is not None:
+            self.printer.baseline_ids = self.baseline  # one set: history found later counts
+        self.history_above_input = history_above_input
+        """Find the thread's earlier messages in the transcript itself, without reading the
+        state before the run: whatever shows up above the run's own input (the stored
+        messages the reconcile or a ``values`` event brings) was there before the run."""
+        self._input_key: str | None = None
         self._announced = False
 
     def announce(self, thread_id: str | None, run_id: str | None) -> None:
@@ -202,8 +223,30 @@ class _Follower:
             where = f"thread {thread_id} · " if thread_id else "stateless · "
             self.output.note(f"▶ {where}run {run_id}")
 
+    def mark_history(self) -> None:
+        """Add the messages above the run's input to :attr:`baseline` (with
+        ``history_above_input``).
+
+        The input is the user's message the session shows at once (``local``), under a key
+        that stays when the server's copy replaces it; the first call finds it.
+        """
+        if not self.history_above_input:
+            return
+        messages = self.session.transcript.messages
+        if self._input_key is None:
+            mine = next((m for m in messages if m.local and m.role == "human"), None)
+            if mine is None:
+                return
+            self._input_key = mine.key
+        for message in messages:
+            if message.key == self._input_key:
+                return
+            if message.id is not None:
+                self.baseline.add(message.id)
+
     def on_update(self, update: SessionUpdate) -> None:
         """Print and record one update."""
+        self.mark_history()
         if self.recorder is not None and update.events:
             self.recorder.events(update.events)
         if self.json_mode:
@@ -260,6 +303,7 @@ class _Follower:
                     )
                     self.recorder.state(state)
             self.recorder.summary(self._summary(outcome.status, command))
+        self.mark_history()
         if self.json_mode:
             self.output.json(self._summary(outcome.status, command))
         else:
@@ -337,40 +381,112 @@ class _Follower:
 
 
 async def run_command(args: argparse.Namespace, output: Output) -> int:
-    """``bbot-tui run``: validate, start the run, stream it, exit with its outcome."""
-    req = build_run_request(args)
+    """``bbot-tui run``: validate, start the run, stream it, exit with its outcome.
+
+    Requests, each a round trip to a remote server: on a new thread the assistant lookup
+    (one search), the run's stream (which creates the thread) and the state read that
+    reconciles it; on an existing thread the stream and the state read when the assistant
+    was resolved before (:class:`~bbot_tui.session.assistants.KnownAssistants`), else the
+    lookup too. The thread's earlier messages are found in the run's own transcript
+    (:meth:`_Follower.mark_history`), not read before the run.
+    """
+    base = build_run_request(args)
     conn = resolve_connection(args.url, args.api_key, args.profile, output)
     async with make_client(conn) as client:
-        # validate first: nothing is created for a run that names no assistant
-        assistant = await find_assistant(
-            client, args.assistant, auto=conn.assistants_path == "auto"
-        )
-        req = req.for_assistant(assistant.assistant_id, assistant.entity_id)
-        await check_breakpoints(client, assistant, req)
-        check_something_to_send(args, req)
+        # a streamed run on an existing thread: a refused run creates nothing, so the
+        # assistant resolved by an earlier run is sent without a lookup (the server checks it)
+        recall = bool(args.thread) and not (args.wait or args.detach or args.record)
+        known = await _recall(conn, args.assistant) if recall else None
+        if known is not None and conn.assistants_path not in ("auto", known.assistants_path):
+            known = None  # remembered under another collection name than the profile's
+        if known is not None:
+            client.http.assistants_path = known.assistants_path
+            assistant = known.assistant
+        else:
+            assistant = await _lookup(client, conn, args.assistant)
         session = RunSession(client)
-        if args.thread:
-            nothing = await nothing_pending(client, conn, args, req)
-            if nothing is not None:
-                output.note(nothing)
-                return EXIT_ERROR
-        if req.stateless or args.thread:
-            baseline = await baseline_ids(client, args.thread) if args.thread else set()
-            return await _start(args, output, conn, session, req, args.thread, baseline)
-        # titled like the TUI's threads: in the thread list they look alike, whoever made them
-        metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, req.user_text)
-        if not (args.detach or args.wait):  # a streamed run creates its thread (one request)
-            return await _start(
-                args, output, conn, session, req, str(uuid.uuid4()), set(), new_thread=metadata
-            )
-        thread_id = (await client.threads.create(metadata=metadata)).thread_id
         try:
-            return await _start(args, output, conn, session, req, thread_id, set())
-        except errors.ApiError as exc:
-            if session.run_id is None and is_refusal(exc):
-                # the thread was made for this run only: an empty one must not stay behind
-                output.note(await discard_thread(client, thread_id))
-            raise
+            return await _run_with(client, conn, args, output, base, assistant, session)
+        except _REFUSED:
+            if known is None or session.run_id is not None:
+                raise
+            # the server refused the remembered assistant (gone, or its entity id changed)?
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(KnownAssistants().forget, conn.base_url, args.assistant)
+            fresh = await _lookup(client, conn, args.assistant)
+            if _same_assistant(fresh, assistant):
+                raise  # the same assistant: the refusal was about something else
+            session = RunSession(client)
+            return await _run_with(client, conn, args, output, base, fresh, session)
+
+
+def _same_assistant(one: Assistant, other: Assistant) -> bool:
+    return (one.assistant_id, one.entity_id) == (other.assistant_id, other.entity_id)
+
+
+_REFUSED = (errors.NotFound, errors.Unprocessable, errors.BadRequest)
+"""A run's refusals that may be about its assistant (LangGraph: 404; B-Bot: 422)."""
+
+
+async def _recall(conn: Connection, name: str) -> KnownAssistant | None:
+    with contextlib.suppress(OSError):
+        return await asyncio.to_thread(KnownAssistants().recall, conn.base_url, name)
+    return None
+
+
+async def _lookup(client: AgentClient, conn: Connection, name: str) -> Assistant:
+    """Resolve ``--assistant`` on the server, and remember it when it lasts."""
+    assistant = await find_assistant(client, name, auto=conn.assistants_path == "auto")
+    with contextlib.suppress(OSError):
+        await asyncio.to_thread(
+            KnownAssistants().remember, conn.base_url, name, assistant, client.assistants_path
+        )
+    return assistant
+
+
+async def _run_with(
+    client: AgentClient,
+    conn: Connection,
+    args: argparse.Namespace,
+    output: Output,
+    base: RunRequest,
+    assistant: Assistant,
+    session: RunSession,
+) -> int:
+    """Validate the run for ``assistant``, start it in ``session`` and follow it (see
+    :func:`run_command`)."""
+    req = base.for_assistant(assistant.assistant_id, assistant.entity_id)
+    await check_breakpoints(client, assistant, req)
+    check_something_to_send(args, req)
+    if args.thread:
+        nothing, state = await _check_pending(client, conn, args, req)
+        if nothing is not None:
+            output.note(nothing)
+            return EXIT_ERROR
+        if state is not None:  # read anyway: the messages before the run
+            baseline = {str(m.get("id")) for m in state.messages if m.get("id")}
+        elif req.user_text and not (args.wait or args.detach or args.record):
+            # found in the run's own transcript, above its input (no request before it)
+            return await _start(args, output, conn, session, req, args.thread, set(), history=True)
+        else:
+            baseline = await baseline_ids(client, args.thread)
+        return await _start(args, output, conn, session, req, args.thread, baseline)
+    if req.stateless:
+        return await _start(args, output, conn, session, req, None, set())
+    # titled like the TUI's threads: in the thread list they look alike, whoever made them
+    metadata = new_thread_metadata(assistant.assistant_id, assistant.graph_id, req.user_text)
+    if not (args.detach or args.wait):  # a streamed run creates its thread (one request)
+        return await _start(
+            args, output, conn, session, req, str(uuid.uuid4()), set(), new_thread=metadata
+        )
+    thread_id = (await client.threads.create(metadata=metadata)).thread_id
+    try:
+        return await _start(args, output, conn, session, req, thread_id, set())
+    except errors.ApiError as exc:
+        if session.run_id is None and is_refusal(exc):
+            # the thread was made for this run only: an empty one must not stay behind
+            output.note(await discard_thread(client, thread_id))
+        raise
 
 
 async def _start(
@@ -383,10 +499,13 @@ async def _start(
     baseline: set[str],
     *,
     new_thread: dict[str, Any] | None = None,
+    history: bool = False,
 ) -> int:
     """Send the validated run (detached, waited or streamed) and follow it to its end.
 
     With ``new_thread`` (its metadata), ``thread_id`` is a new id the streamed run creates.
+    With ``history``, the thread's earlier messages are found above the run's input
+    (:meth:`_Follower.mark_history`) instead of in ``baseline``.
     """
     client = session.client
     if args.detach:
@@ -402,6 +521,7 @@ async def _start(
         skip_texts=req.input_texts,
         detach=False,
         timing=bool(getattr(args, "timing", False)),
+        history_above_input=history,
     )
     session.on_run = follower.announce
     if args.wait:

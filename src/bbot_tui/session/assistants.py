@@ -20,23 +20,44 @@ Order of lookup, first match wins:
 
 Several matches at one step, or none at all, is an :class:`AssistantLookupError`: the CLI exits
 2 and sends nothing more.
+
+:class:`KnownAssistants` remembers, per server, what an id or a graph id resolved to (the two
+answers that cannot come to mean another assistant: a name can be given to another one), so
+that a run on an existing thread sends the assistant it remembers without looking it up; a
+refusal of that run makes the caller look it up again (see ``bbot_tui.cli.runner``).
+
+One request, where it can (a remote server charges a round trip for each): with ``auto`` the
+collection's name is found by an unfiltered search anyway, so that search asks for a whole
+page (:data:`SEARCH_LIMIT`) and the name is looked up in it. A page that holds the whole
+collection (shorter than asked, no next offset) answers every step at once; a partial page
+answers only what it cannot get wrong (an id, a graph's default), and the rest goes through
+the filtered searches. (A search filtered by ``graph_id`` cannot be the first request:
+LangGraph answers one for an unknown graph with 404, which reads as "no collection here".)
 """
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args
 
 from bbot_tui.api import errors
-from bbot_tui.api.client import AgentClient, Page
+from bbot_tui.api.client import AgentClient, AssistantsPath, Page
 from bbot_tui.api.models import Assistant
+from bbot_tui.config import paths
 from bbot_tui.text import one_line
 
 __all__ = [
     "UUID_RE",
     "AmbiguousAssistant",
     "AssistantLookupError",
+    "KnownAssistant",
+    "KnownAssistants",
     "UnknownAssistant",
     "list_assistants",
     "resolve_assistant",
@@ -154,7 +175,19 @@ async def resolve_assistant(client: AgentClient, name: str, *, auto: bool = True
     if not given:
         raise UnknownAssistant(name, f"an empty assistant name; {hint}")
     if auto:
-        await list_assistants(client, limit=1)  # the collection's name, kept on the client
+        # the collection's name (kept on the client) and, in the same answer, the assistants
+        page = await list_assistants(client, limit=SEARCH_LIMIT)
+        found = _from_page(page, name)
+        if found is not None:
+            return found
+        if _whole(page) and not UUID_RE.match(given):
+            # no id, graph or name in the whole collection: only an unlisted id remains
+            found = await _by_id(client, given)
+            if found is not None:
+                return found
+            raise UnknownAssistant(
+                name, f"no assistant has the id, graph or name {one_line(given, 60)!r}; {hint}"
+            )
     if UUID_RE.match(given):
         found = await _by_id(client, given)
         if found is None:
@@ -163,10 +196,7 @@ async def resolve_assistant(client: AgentClient, name: str, *, auto: bool = True
     page = await list_assistants(client, auto=False, graph_id=given, limit=SEARCH_LIMIT)
     of_graph = [a for a in page.items if a.graph_id == given]
     if of_graph:
-        default = [a for a in of_graph if _system_made(a)]
-        if default or len(of_graph) == 1:
-            return (default or of_graph)[0]
-        raise AmbiguousAssistant(name, "graph", of_graph)
+        return _of_graph(name, of_graph)
     page = await client.assistants.search(name=given, limit=SEARCH_LIMIT)
     named = [a for a in page.items if a.name == given]
     if len(named) == 1:
@@ -179,6 +209,54 @@ async def resolve_assistant(client: AgentClient, name: str, *, auto: bool = True
     raise UnknownAssistant(
         name, f"no assistant has the id, graph or name {one_line(given, 60)!r}; {hint}"
     )
+
+
+def _of_graph(name: str, of_graph: list[Assistant]) -> Assistant:
+    """The graph's default assistant (made by the server), else its only one."""
+    default = [a for a in of_graph if _system_made(a)]
+    if default or len(of_graph) == 1:
+        return (default or of_graph)[0]
+    raise AmbiguousAssistant(name, "graph", of_graph)
+
+
+def _whole(page: Page[Assistant]) -> bool:
+    """Whether an unfiltered page holds the whole collection (shorter than asked, no next)."""
+    return page.next_offset is None and len(page.items) < SEARCH_LIMIT
+
+
+def _from_page(page: Page[Assistant], name: str) -> Assistant | None:
+    """What an unfiltered page of assistants says ``name`` is, when it can say it for sure.
+
+    An id, or a graph's default assistant, is the answer wherever it is found. The other
+    steps (a graph's only assistant, a name, an ambiguity) need every assistant: only a page
+    that holds the whole collection (shorter than asked for, no next offset) answers them.
+
+    Returns:
+        The assistant, or None: the filtered searches must decide (nothing matched, or the
+        page is partial).
+
+    Raises:
+        AmbiguousAssistant: the whole collection shows several matches.
+    """
+    given = name.strip()
+    items = page.items
+    by_id = [a for a in items if a.assistant_id == given]
+    if UUID_RE.match(given):
+        # not listed: read by id (a search need not list every assistant)
+        return by_id[0] if by_id else None
+    of_graph = [a for a in items if a.graph_id == given]
+    default = [a for a in of_graph if _system_made(a)]
+    if default:
+        return default[0]
+    if not _whole(page):
+        return None  # a partial page: the filtered searches see every match
+    if of_graph:
+        return _of_graph(name, of_graph)
+    named = [a for a in items if a.name == given]
+    if len(named) > 1:
+        raise AmbiguousAssistant(name, "name", named)
+    match = named or by_id
+    return match[0] if match else None
 
 
 def with_entity_id(
@@ -199,3 +277,127 @@ def with_entity_id(
     if entity_id and "entity_id" not in result:
         result["entity_id"] = entity_id
     return result
+
+
+REMEMBER_SECONDS = 7 * 24 * 3600.0
+"""How long a resolved assistant is used without a lookup (the server still checks each run)."""
+MAX_REMEMBERED = 50
+"""At most this many resolutions are kept (the oldest go)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAssistant:
+    """An assistant as remembered: what a run needs of it, and the collection that had it.
+
+    Attributes:
+        assistant: the assistant (id, graph id, name and entity id only).
+        assistants_path: the collection's name on that server.
+    """
+
+    assistant: Assistant
+    assistants_path: AssistantsPath
+
+
+def _lasting(name: str, assistant: Assistant) -> bool:
+    """Whether ``name`` keeps meaning ``assistant``: it is its id, or its graph's default."""
+    given = name.strip()
+    return assistant.assistant_id == given or (
+        assistant.graph_id == given and _system_made(assistant)
+    )
+
+
+class KnownAssistants:
+    """What ``--assistant`` resolved to, per server, in a small file of the state directory.
+
+    Only an id, or a graph id that named the graph's default, is remembered (a name can be
+    given to another assistant later), with the assistant's id, graph, name and entity id and
+    nothing else of its config. The file is written atomically (0600); a damaged one reads as
+    empty. The methods block (file I/O): call them with ``asyncio.to_thread``.
+
+    Args:
+        path: the file (``state_dir()/assistants.json`` by default).
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+
+    @property
+    def path(self) -> Path:
+        """The file."""
+        return self._path or paths.state_dir() / "assistants.json"
+
+    def recall(self, base_url: str, name: str) -> KnownAssistant | None:
+        """The assistant ``name`` resolved to on ``base_url``, if remembered and recent."""
+        now = time.time()
+        for entry in self._read():
+            if entry.get("base_url") != base_url or entry.get("name") != name.strip():
+                continue
+            saved = entry.get("saved_at")
+            path = entry.get("assistants_path")
+            if not isinstance(saved, (int, float)) or not 0 <= now - saved < REMEMBER_SECONDS:
+                return None
+            try:
+                assistant = Assistant.model_validate(entry.get("assistant"))
+            except ValueError:
+                return None
+            for known in get_args(AssistantsPath):
+                if path == known:
+                    return KnownAssistant(assistant, known)
+            return None
+        return None
+
+    def remember(
+        self, base_url: str, name: str, assistant: Assistant, assistants_path: AssistantsPath
+    ) -> bool:
+        """Keep what ``name`` resolved to, if it is lasting (an id, a graph's default).
+
+        Returns:
+            Whether it was kept.
+        """
+        if not _lasting(name, assistant):
+            return False
+        kept: dict[str, Any] = {
+            "assistant_id": assistant.assistant_id,
+            "graph_id": assistant.graph_id,
+            "name": assistant.name,
+            "metadata": {"created_by": (assistant.metadata or {}).get("created_by")},
+        }
+        if assistant.entity_id:
+            kept["config"] = {"configurable": {"entity_id": assistant.entity_id}}
+        entry = {
+            "base_url": base_url,
+            "name": name.strip(),
+            "assistants_path": assistants_path,
+            "saved_at": time.time(),
+            "assistant": kept,
+        }
+        with self._lock:
+            entries = [e for e in self._read() if not self._same(e, base_url, name)]
+            self._write([*entries, entry][-MAX_REMEMBERED:])
+        return True
+
+    def forget(self, base_url: str, name: str) -> None:
+        """Drop what ``name`` resolved to on ``base_url`` (the server refused it)."""
+        with self._lock:
+            entries = self._read()
+            kept = [e for e in entries if not self._same(e, base_url, name)]
+            if len(kept) != len(entries):
+                self._write(kept)
+
+    @staticmethod
+    def _same(entry: dict[str, Any], base_url: str, name: str) -> bool:
+        return entry.get("base_url") == base_url and entry.get("name") == name.strip()
+
+    def _read(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return []
+        entries = data.get("assistants") if isinstance(data, dict) else None
+        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
+        data = json.dumps({"assistants": entries}, indent=1).encode()
+        paths.atomic_write(self.path, data)

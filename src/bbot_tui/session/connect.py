@@ -42,6 +42,7 @@ import httpx
 from pydantic import SecretStr
 
 from bbot_tui.api.client import DEFAULT_TIMEOUT, AgentClient, AssistantsPath
+from bbot_tui.api.discovery import likely_assistants_path
 from bbot_tui.config.security import normalize_api_key, normalize_base_url, register_secret
 from bbot_tui.config.settings import Profile, Settings, read_env_overrides
 from bbot_tui.text import one_line
@@ -245,7 +246,9 @@ class Connection:
             ConfigError: a bad URL or key, or a key over plain http to a remote host.
         """
         path: AssistantsPath = (
-            "assistants" if self.assistants_path == "auto" else self.assistants_path
+            likely_assistants_path(self.base_url)
+            if self.assistants_path == "auto"
+            else self.assistants_path
         )
         if self.api_key is not None:  # the key a client sends is masked in every log record
             register_secret(self.api_key.get_secret_value())
