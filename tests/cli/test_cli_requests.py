@@ -27,9 +27,8 @@ import httpx
 import pytest
 from cli_helpers import CliResult, get, post, run_cli
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "support"))
-sys.path.insert(0, str(TESTS / "api"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from bbot_proxy import GENERATIONS, BBotProxy
 from delayproxy import DelayProxy
 
