@@ -19,7 +19,8 @@ The question chooses the shape:
 - containing ``fail``: the ``geography`` subagent raises ``RuntimeError("researcher failed")``
   and the run ends in error.
 
-Offline and deterministic.
+Offline and deterministic; ``delay`` (``configurable``) sets the seconds between the words a
+researcher streams (default 0.005).
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ class ResearchState(MessagesState):
     mode: str
 
 
-async def think_node(state: ResearchState) -> dict[str, Any]:
+async def think_node(state: ResearchState, config: RunnableConfig) -> dict[str, Any]:
     topic = state["topic"]
     if topic == "geography" and state.get("mode") == "fail":
         raise RuntimeError("researcher failed")
-    model = ScriptedChatModel(text=report_text(topic), delay=0.005)
+    delay = (config.get("configurable") or {}).get("delay")
+    model = ScriptedChatModel(
+        text=report_text(topic), delay=float(delay) if delay is not None else 0.005
+    )
     return {"messages": [await model.ainvoke(state["messages"])]}
 
 

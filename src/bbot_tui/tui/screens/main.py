@@ -52,6 +52,7 @@ from bbot_tui.tui.widgets.assistant_pane import AssistantPane
 from bbot_tui.tui.widgets.completion_list import CompletionList
 from bbot_tui.tui.widgets.composer import Composer, describe_size
 from bbot_tui.tui.widgets.event_log import EventLog
+from bbot_tui.tui.widgets.namespace_tree import NamespaceTree
 from bbot_tui.tui.widgets.search_bar import SearchBar
 from bbot_tui.tui.widgets.status_bar import StatusBar
 from bbot_tui.tui.widgets.thread_pane import ThreadPane
@@ -200,6 +201,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="side"):
                 yield AssistantPane(id="assistant-pane")
                 yield ThreadPane(id="thread-pane")
+                yield NamespaceTree(id="namespace-tree")
             with Vertical(id="center"):
                 yield Static(EMPTY_HINT, id="empty-hint", markup=False)
                 yield SearchBar(id="search-bar")
@@ -245,7 +247,7 @@ class MainScreen(Screen[None]):
 
     def show_transcript(self, transcript: Transcript) -> None:
         """Hand a transcript to the message view and the interrupt card."""
-        for widget in self.query("#message-view, #interrupt-card"):
+        for widget in self.query("#message-view, #interrupt-card, #namespace-tree"):
             if hasattr(widget, "transcript"):
                 widget.transcript = transcript
         self._sync_hint()
@@ -721,6 +723,13 @@ class MainScreen(Screen[None]):
     def on_message_view_branch_requested(self, message: Any) -> None:
         """``<``/``>`` on a message with siblings: show the other branch."""
         self.branches.move(str(message.key), int(message.delta))
+
+    @on(NamespaceTree.BranchChosen)
+    def _branch_chosen(self, message: NamespaceTree.BranchChosen) -> None:
+        """A namespace chosen in the tree: the message view shows its branch only."""
+        view = self.query_one("#message-view")
+        if hasattr(view, "branch"):
+            view.branch = message.path
 
     @on(Composer.EditCancelled)
     def _edit_cancelled(self) -> None:
