@@ -77,6 +77,8 @@ class RunOutcome:
         error: the failure text, if any.
         rejoins: how many times the stream was rejoined.
         duplicates_dropped: replayed events dropped by de-duplication.
+        protocol: the protocol the run used: ``runs`` (the runs API) or ``events`` (the
+            thread-centric event protocol).
     """
 
     status: Status = "success"
@@ -86,6 +88,7 @@ class RunOutcome:
     error: str | None = None
     rejoins: int = 0
     duplicates_dropped: int = 0
+    protocol: str = "runs"
 
 
 MAX_POSTS = 3

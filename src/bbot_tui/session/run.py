@@ -38,9 +38,10 @@ from typing import Any
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient, StreamResponse
-from bbot_tui.api.literals import CancelAction
+from bbot_tui.api.literals import CancelAction, RunProtocol
 from bbot_tui.api.models import Command, RunCreate, RunCreateStateless, ThreadState
 from bbot_tui.session.core import (
+    ACTIVE,
     MAX_POSTS,
     RETRYABLE,
     RunOutcome,
@@ -48,11 +49,18 @@ from bbot_tui.session.core import (
     backoff,
     retry_delay,
 )
+from bbot_tui.session.event_run import (
+    EventStreamReader,
+    UnsupportedOption,
+    respond_answers,
+    run_start_params,
+)
 from bbot_tui.session.finder import REQUEST_ID, RunFinder
 from bbot_tui.session.reader import StreamReader
 from bbot_tui.session.reconciler import Reconciler, end_notice
 from bbot_tui.session.rejoiner import Rejoiner, preview_stopped
 from bbot_tui.session.starter import ThreadStarter
+from bbot_tui.stream.event_protocol import TERMINAL, EventReducer
 from bbot_tui.stream.inputs import input_media, with_input_message_id
 from bbot_tui.stream.reducer import Reducer
 from bbot_tui.stream.rejoin import Deduplicator
@@ -129,6 +137,9 @@ class RunSession:
         on_run: called with ``(thread_id, run_id)`` as soon as a run is known, and with
             ``(thread_id, None)`` when it ended (the TUI persists it to rejoin after a
             restart).
+        protocol: ``runs`` (the runs API), ``events`` (the thread-centric event protocol,
+            :mod:`bbot_tui.session.event_run`) or ``auto`` (the event protocol where the
+            server offers it and the run's options fit it, else the runs API).
 
     Attributes:
         client: the client.
@@ -148,8 +159,11 @@ class RunSession:
         rejoin_budget: float = 120.0,
         on_run: Callable[[str | None, str | None], None] | None = None,
         stall_limit: float | None = None,
+        protocol: RunProtocol = "runs",
     ) -> None:
         self.client = client
+        self.protocol: RunProtocol = protocol
+        """Which protocol the next runs use (see Args)."""
         self.reducer = Reducer(transcript)
         self.rejoin_budget = rejoin_budget
         self.on_run = on_run
@@ -165,6 +179,8 @@ class RunSession:
         self._reader = StreamReader(self._poll_run, watchdog=watchdog, stall_limit=stall_limit)
         self._finder = RunFinder(client)
         self._reconciler = Reconciler(client, self.reducer)
+        self._events = EventReducer(self.reducer)
+        self._event_reader = EventStreamReader(client, self._events, watchdog=watchdog)
 
     @property
     def transcript(self) -> Transcript:
@@ -221,7 +237,9 @@ class RunSession:
         starter = None
         if new_thread is not None and thread_id is not None:
             starter = ThreadStarter(self.client, thread_id, new_thread)
-        return self._run(body, thread_id, starter)
+        if self.protocol == "runs":
+            return self._run(body, thread_id, starter)
+        return self._dispatch(body, thread_id, starter)
 
     def join(
         self, thread_id: str, run_id: str, *, last_event_id: str | None = "-1"
@@ -268,6 +286,151 @@ class RunSession:
             return False
         self._cancel = action
         return await self.client.runs.cancel(self.thread_id, self.run_id, action=action)
+
+    # --- the thread-centric event protocol -----------------------------------------------
+
+    async def _dispatch(
+        self,
+        body: RunCreate | RunCreateStateless,
+        thread_id: str | None,
+        starter: ThreadStarter | None,
+    ) -> AsyncIterator[SessionUpdate]:
+        """Run over the event protocol, or over the runs API when ``auto`` finds it unfit."""
+        plan = await self._events_plan(body, thread_id)
+        if plan is None:
+            async for update in self._run(body, thread_id, starter):
+                yield update
+            return
+        assert thread_id is not None and isinstance(body, RunCreate)
+        async for update in self._run_events(body, thread_id, starter, plan):
+            yield update
+
+    async def _events_plan(
+        self, body: RunCreate | RunCreateStateless, thread_id: str | None
+    ) -> dict[str, Any] | None:
+        """What the event protocol sends for ``body``, or None to use the runs API.
+
+        Raises:
+            UnsupportedOption: ``protocol`` is ``events`` and the run cannot go over it.
+        """
+        strict = self.protocol == "events"
+        if thread_id is None or not isinstance(body, RunCreate):
+            if strict:
+                raise UnsupportedOption(["a stateless run"], "the protocol runs on a thread")
+            return None
+        if not strict:
+            try:
+                offer = await self.client.events.offers()
+            except errors.ApiError:
+                return None
+            if not offer.offered:
+                return None
+        try:
+            if body.command is not None:
+                answers, update, goto = respond_answers(body, self.transcript.interrupts)
+                return {"answers": answers, "update": update, "goto": goto}
+            return {"params": run_start_params(body)}
+        except UnsupportedOption:
+            if strict:
+                raise
+            return None  # auto: the runs API carries these options
+
+    async def _run_events(
+        self,
+        body: RunCreate,
+        thread_id: str,
+        starter: ThreadStarter | None,
+        plan: dict[str, Any],
+    ) -> AsyncIterator[SessionUpdate]:
+        """One run over the thread-centric event protocol (``docs/PROTOCOL.md``).
+
+        ``run.start`` (or ``input.respond``) starts it, the thread's event stream shows it
+        (:class:`~bbot_tui.session.event_run.EventStreamReader`: reconnects from the last
+        sequence id, a ``resume_gap`` said), and its end is reconciled with the thread state
+        as with the runs API.
+        """
+        self._start(RunOutcome(thread_id=thread_id, protocol="events"))
+        self.thread_id, self.run_id = thread_id, None
+        yield SessionUpdate([], "starting the run…", "posting")
+        if starter is not None:
+            await starter.create()
+        events = self.client.events
+        if "answers" in plan:
+            config = body.config.model_dump(exclude_none=True) if body.config else None
+            await events.respond(
+                thread_id,
+                plan["answers"],
+                update=plan["update"],
+                goto=plan["goto"],
+                config=config,
+                metadata=body.metadata,
+            )
+            newest = await self.client.runs.list(thread_id, limit=1)
+            if not newest:
+                raise errors.ProtocolError("input.respond: no run was started")
+            run_id = newest[0].run_id
+        else:
+            run_id = await events.start_run(thread_id, plan["params"])
+        self._set_run(thread_id, run_id)
+        reader = self._event_reader
+        async for update in reader.follow(thread_id, run_id):
+            yield update
+        run_status: str | None = None
+        if reader.gap:
+            yield SessionUpdate(
+                [],
+                "the server could not replay the missed events (resume gap); "
+                "waiting for the run to end…",
+                "checking",
+            )
+            run_status = await self._run_end(thread_id, run_id)
+        elif (
+            self._cancel is not None
+            or self._events.status not in TERMINAL
+            or (self._events.status == "interrupted" and not self.transcript.interrupts)
+        ):
+            run_status = await self._run_end(thread_id, run_id)
+        self.reducer.end_run(time.monotonic())
+        self.outcome.rejoins = reader.reconnects
+        self.outcome.duplicates_dropped = reader.duplicates
+        self._finish()
+        if self.on_run:
+            self.on_run(thread_id, None)
+        yield SessionUpdate([], "fetching the final state…", "reconciling")
+        await self._reconciler.settle(
+            thread_id,
+            run_status=run_status,
+            cancel=self._cancel,
+            deadline=time.monotonic() + self.rejoin_budget,
+        )
+        self._finish()
+        notice = end_notice(self.transcript.stop, run_status, self._cancel)
+        if reader.gap:
+            notice = (
+                "the server could not replay the events missed while reconnecting (resume "
+                "gap): the transcript was reconciled with the thread's state"
+            )
+            self.reducer.warn(notice)
+        yield SessionUpdate([], notice, "done")
+
+    async def _run_end(self, thread_id: str, run_id: str) -> str | None:
+        """Wait (up to the rejoin budget) until the run is over; its last status."""
+        deadline = time.monotonic() + self.rejoin_budget
+        attempt = 0
+        while True:
+            run = None
+            try:
+                run = await self.client.runs.get(thread_id, run_id)
+            except errors.NotFound:
+                return "rolled_back"
+            except RETRYABLE:
+                pass
+            if run is not None and run.status not in ACTIVE:
+                return run.status
+            if time.monotonic() > deadline:
+                return None if run is None else run.status
+            attempt += 1
+            await asyncio.sleep(min(1.0, backoff(attempt)))
 
     # --- the state machine ------------------------------------------------------------
 
@@ -475,6 +638,7 @@ class RunSession:
 
     def _start(self, outcome: RunOutcome) -> None:
         self.reducer.begin_run()
+        self._events.begin_run()
         self.outcome = outcome
         self._cancel = None
         self._polled = False
