@@ -139,6 +139,10 @@ class Profile(BaseModel):
     last_thread_id: str | None = None
     """Thread open when the app was last closed with this profile."""
 
+    followed_threads: list[str] = Field(default_factory=list)
+    """Threads followed in the background (``f`` in the thread list): their questions and
+    ends are announced while the app runs."""
+
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:

@@ -210,6 +210,8 @@ class ThreadFollower:
         poll_min, poll_max: the polling back-off's bounds, in seconds.
         reconnect_max: the longest wait between two reconnects, in seconds.
         use_stream: False polls from the start (tests; servers known to lack the stream).
+        load: False when ``transcript`` shows the thread already (the TUI's open thread,
+            which its own run session may be filling): it is not read again at the start.
 
     Attributes:
         session: the :class:`RunSession` whose reducer and transcript the followed runs fill
@@ -231,6 +233,7 @@ class ThreadFollower:
         poll_max: float = 10.0,
         reconnect_max: float = 10.0,
         use_stream: bool = True,
+        load: bool = True,
     ) -> None:
         self.client = client
         self.thread_id = thread_id
@@ -242,6 +245,7 @@ class ThreadFollower:
         self.poll_max = poll_max
         self.reconnect_max = reconnect_max
         self.use_stream = use_stream
+        self.load = load
         self.mode: FollowMode | None = None
         self.stats = FollowStats()
         self.next_delay = poll_min
@@ -272,7 +276,10 @@ class ThreadFollower:
             NotFound: the thread does not exist (or was deleted while followed).
             ApiError: another failure that retrying cannot heal (authentication…).
         """
-        await self.session.load_thread(self.thread_id)
+        if self.load:
+            await self.session.load_thread(self.thread_id)
+        else:
+            self.session.thread_id = self.thread_id
         runs = await self.client.runs.list(self.thread_id, limit=10)
         # runs over (or going) are the past; a pending run is one to report when it starts
         self._seen.update(r.run_id for r in runs if r.status != "pending")

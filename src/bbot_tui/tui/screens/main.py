@@ -48,6 +48,7 @@ from bbot_tui.tui.screens.run_controller import RunController, RunPlan
 from bbot_tui.tui.screens.run_ledger import RunLedger
 from bbot_tui.tui.screens.switcher import AssistantCommands, ThreadCommands, switcher
 from bbot_tui.tui.screens.thread_browser import ThreadBrowser
+from bbot_tui.tui.screens.thread_follow import FollowController
 from bbot_tui.tui.widgets.assistant_pane import AssistantPane
 from bbot_tui.tui.widgets.completion_list import CompletionList
 from bbot_tui.tui.widgets.composer import Composer, describe_size
@@ -165,6 +166,9 @@ class MainScreen(Screen[None]):
         """What the slash commands (and their palette entries) do beyond the screen's own."""
         self.branches = BranchController(self)
         """The open thread's branches: edit and resend, regenerate, move between siblings."""
+        self.follows = FollowController(self, self.runs, self.threads)
+        """Runs started elsewhere: on the open thread (live) and on followed threads."""
+        self.runs.on_thread = self.follows.open
 
     # --- what the screen shows ---------------------------------------------------------------
 
@@ -234,6 +238,10 @@ class MainScreen(Screen[None]):
         self._adapt(self.size.width)
         self.show_transcript(self.transcript)
         self.sync_mode()
+
+    def on_unmount(self) -> None:
+        """Stop following threads (the runs go on on the server)."""
+        self.follows.stop_all()
 
     def on_resize(self) -> None:
         """Collapse the side panes on narrow terminals."""
@@ -495,6 +503,7 @@ class MainScreen(Screen[None]):
             self.workers.cancel_group(self, group)
         self.threads.clear()
         self.runs.install(None, remember=False)
+        self.follows.reset()
         bar.notice = f"connecting to {one_line(bar.server, 60)}…"
         self.load_assistants(restore=True, announce=message.announce)
         self._log_requests()
@@ -567,6 +576,10 @@ class MainScreen(Screen[None]):
         if title:
             self.thread_op("rename", message.thread_id, title)
 
+    @on(ThreadPane.FollowRequested)
+    def _follow_toggled(self, message: ThreadPane.FollowRequested) -> None:
+        self.follows.toggle(message.thread_id)
+
     @on(ThreadPane.MoreRequested)
     def _more(self) -> None:
         self.load_threads(append=True)
@@ -597,6 +610,9 @@ class MainScreen(Screen[None]):
         if self.running:
             self.notify("A run is streaming: Esc stops it, ctrl+d detaches.", severity="warning")
             return
+        if self.follows.live:
+            self.notify("A run started by another client is going: wait for its end.")
+            return
         if self.assistant is None:
             self.notify("Pick an assistant first.", severity="warning")
             return
@@ -616,9 +632,9 @@ class MainScreen(Screen[None]):
             except ValueError as exc:
                 self.notify(str(exc), severity="warning", markup=False)
                 return
-            plan = RunPlan("resume", command=command)
+            plan = RunPlan("resume", command=command, assistant_id=self.follows.answer_assistant())
         elif t.stop == "breakpoint" and not text.strip():
-            plan = RunPlan("continue")
+            plan = RunPlan("continue", assistant_id=self.follows.answer_assistant())
         elif not text.strip():
             return
         elif self.branches.editing is not None:
@@ -689,12 +705,13 @@ class MainScreen(Screen[None]):
     def on_interrupt_card_resume_requested(self, message: Any) -> None:
         """The interrupt card's answer: resume with its command."""
         if not self.running:
-            self.run_flow(RunPlan("resume", command=message.command))
+            asker = self.follows.answer_assistant()
+            self.run_flow(RunPlan("resume", command=message.command, assistant_id=asker))
 
     def on_interrupt_card_continue_requested(self, message: Any) -> None:
         """Continue from a breakpoint (input null)."""
         if not self.running:
-            self.run_flow(RunPlan("continue"))
+            self.run_flow(RunPlan("continue", assistant_id=self.follows.answer_assistant()))
 
     @work(group="confirm", exit_on_error=False)
     async def on_message_view_link_clicked(self, message: Any) -> None:

@@ -87,6 +87,12 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
     ),
     PaletteCommand("Load more threads", "The next page of threads (m)", "more", "#thread-pane"),
     PaletteCommand(
+        "Follow thread / stop following",
+        "Follow the highlighted thread in the background: its questions and ends are announced (f)",
+        "toggle_follow",
+        "#thread-pane",
+    ),
+    PaletteCommand(
         "Copy message", "The selected message as text (c)", "copy_message", "#message-view"
     ),
     PaletteCommand(

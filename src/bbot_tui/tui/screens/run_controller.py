@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.notifications import SeverityLevel
 
-    from bbot_tui.api.models import Command
+    from bbot_tui.api.models import Command, Run
     from bbot_tui.session.run import RunOutcome, RunSession, SessionUpdate
     from bbot_tui.session.run_options import RunOptions
     from bbot_tui.stream.timing import RunTiming, TimingLog
@@ -49,6 +50,9 @@ DETACHED_NOTE = "detached: the run goes on on the server; open the thread again 
 DETACHED_POLL_MAX = 5.0
 """The longest wait, in seconds, between two looks at a detached run."""
 
+_KEEP_OWN = 256
+"""How many of this client's run ids are remembered (:meth:`started_here`)."""
+
 
 @dataclass
 class RunPlan:
@@ -63,6 +67,8 @@ class RunPlan:
         checkpoint_id: the checkpoint to re-run from, or to send from (a new branch).
         content: the message's content when it is blocks (images and PDFs attached with
             ``@path``: ``bbot_tui.session.attachments``); ``text`` is then what was typed.
+        assistant_id: the assistant to run instead of the selected one (answering a question
+            of a run another client started with another assistant).
     """
 
     kind: RunKind
@@ -72,6 +78,7 @@ class RunPlan:
     run_id: str | None = None
     checkpoint_id: str | None = None
     content: Any = None
+    assistant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,33 @@ class RunController:
         self._following: object | None = None
         """The stream being followed (a newer one takes over from a run being reconciled)."""
         self._timings: TimingLog | None = None
+        self._own_runs: deque[str] = deque(maxlen=_KEEP_OWN)
+        self._pending_request: str | None = None
+        """The ``client_request_id`` of the run being started, until its id is known."""
+        self.on_thread: Callable[[str | None], None] | None = None
+        """Called with the open thread once it is shown whole (opened, or its first run
+        made it), and with None when its transcript is replaced (another thread, a new
+        conversation): the screen's live follow starts and stops with it."""
+
+    def started_here(self, run: Run) -> bool:
+        """Whether this client started (or is showing) ``run``: live follow skips it.
+
+        A run is known by its id (as soon as the session reports it, and when a thread is
+        opened on its live run) or, until then, by the ``client_request_id`` its POST
+        carried, which is known before the POST is sent. Only the pending request counts:
+        a thread made by a run keeps that run's metadata, which later runs of other clients
+        inherit.
+        """
+        from bbot_tui.session.finder import REQUEST_ID
+
+        if run.run_id in self._own_runs:
+            return True
+        pending = self._pending_request
+        return pending is not None and (run.metadata or {}).get(REQUEST_ID) == pending
+
+    def _thread_shown(self, thread_id: str | None) -> None:
+        if self.on_thread is not None:
+            self.on_thread(thread_id)
 
     @property
     def timings(self) -> TimingLog:
@@ -246,6 +280,7 @@ class RunController:
         if self._timings is not None:
             self._timings.clear()
         self._threads.set_current(thread_id, remember=remember)
+        self._thread_shown(None)  # the old transcript went: so does its live follow
         host.show_transcript(self.transcript)
         host.event_log.clear_events()
         bar = host.status_bar
@@ -294,6 +329,9 @@ class RunController:
             else:
                 run_id = active.run_id
         if run_id is not None:
+            self._own_runs.append(run_id)  # shown by this session: not by the live follow
+        self._thread_shown(thread_id)
+        if run_id is not None:
             await self._follow(self.session.join(thread_id, run_id, last_event_id="-1"))
 
     async def _start(self, plan: RunPlan) -> None:
@@ -314,9 +352,10 @@ class RunController:
             if plan.content is not None:
                 message["content"] = plan.content
             run_input = {"messages": [message]}
-        body = options.build(
-            assistant.assistant_id, run_input, plan.command, entity_id=assistant.entity_id
-        )
+        assistant_id = plan.assistant_id or assistant.assistant_id
+        entity_id = assistant.entity_id if assistant_id == assistant.assistant_id else None
+        body = options.build(assistant_id, run_input, plan.command, entity_id=entity_id)
+        body = self._tagged(body)
         if options.has_command() or options.checkpoint_id:
             self.store_options(options.without_one_shot())
         thread_id = self._threads.thread_id
@@ -345,6 +384,9 @@ class RunController:
                 await self.session.wait(body, thread_id=thread_id, user_text=user_text)
             finally:
                 host.running = False
+                if self.session.run_id is not None:
+                    self._own_runs.append(self.session.run_id)
+                self._pending_request = None
             self._finish(self.session.outcome)
         else:
             target = None if options.mode == "stateless" else thread_id
@@ -352,6 +394,19 @@ class RunController:
                 body, thread_id=target, user_text=user_text, new_thread=new_thread
             )
             await self._follow(updates)
+        if options.mode != "stateless" and thread_id == self._threads.thread_id:
+            self._thread_shown(thread_id)  # a new thread exists now: follow it too
+
+    def _tagged(self, body: Any) -> Any:
+        """The run body with a ``client_request_id`` this client remembers as its own."""
+        from bbot_tui.session.finder import REQUEST_ID
+
+        metadata = dict(body.metadata or {})
+        request_id = metadata.setdefault(REQUEST_ID, uuid.uuid4().hex)
+        self._pending_request = str(request_id)
+        tagged = body.model_copy(update={"metadata": metadata})
+        tagged.__pydantic_fields_set__.add("metadata")
+        return tagged
 
     def _note_answer(self, plan: RunPlan) -> None:
         """Say in the transcript what the user answered (a compact line before the next run)."""
@@ -382,6 +437,7 @@ class RunController:
         finally:
             if self._following is following:  # not when a newer run took over
                 self._host.running = False
+                self._pending_request = None  # its id is known, or it never started
         self._finish(session.outcome)
 
     def _apply(self, session: RunSession, update: SessionUpdate) -> None:
@@ -538,6 +594,9 @@ class RunController:
     # --- remembering streaming runs (rejoin after a restart) ------------------------------
 
     def _on_run(self, thread_id: str | None, run_id: str | None) -> None:
+        if run_id is not None:
+            self._own_runs.append(run_id)
+            self._pending_request = None
         services = self._host.services
         profile = services.profile
         if profile is None or thread_id is None or not services.persist:

@@ -2,8 +2,9 @@
 
 The screen loads pages of threads and sets them here; the pane filters them by title as the user
 types, and posts what the user asks for: open (Enter/click), new (``n``), delete (``d``), fork
-(``y``, a server-side copy), rename (``r``), load more (``m`` or the last row), and a status
-filter change (which the screen turns into a server query). Down in the search box moves into
+(``y``, a server-side copy), rename (``r``), load more (``m`` or the last row), follow in the
+background (``f``: its questions and ends are announced; a mark shows it) and a status filter
+change (which the screen turns into a server query). Down in the search box moves into
 the list; the list always has a row highlighted when it has the focus, so Enter opens one.
 Titles are server text: sanitized and drawn as plain content; no two rows are labelled the same
 (:func:`~bbot_tui.session.titles.distinct_labels`).
@@ -92,6 +93,7 @@ class ThreadPane(Vertical):
         Binding("y", "copy", "Fork", tooltip="Fork the thread on the server (a copy)"),
         Binding("r", "rename", "Rename"),
         Binding("m", "more", "More", show=False),
+        Binding("f", "toggle_follow", "Follow", tooltip="Follow the thread in the background"),
     ]
 
     @dataclass
@@ -125,6 +127,12 @@ class ThreadPane(Vertical):
         title: str
 
     @dataclass
+    class FollowRequested(Message):
+        """The user wants a thread followed in the background, or no longer (a toggle)."""
+
+        thread_id: str
+
+    @dataclass
     class MoreRequested(Message):
         """The user wants the next page of threads."""
 
@@ -142,6 +150,8 @@ class ThreadPane(Vertical):
         """Whether the server has another page."""
         self.current_id: str | None = None
         """The open thread's id."""
+        self.followed: frozenset[str] = frozenset()
+        """The threads followed in the background (marked in the list)."""
         self.border_title = "Threads"
 
     def compose(self) -> ComposeResult:
@@ -189,6 +199,12 @@ class ThreadPane(Vertical):
         """Drop a thread from the list."""
         self._threads = [t for t in self._threads if t.thread_id != thread_id]
         self._render_list()
+
+    def set_followed(self, thread_ids: frozenset[str]) -> None:
+        """Mark the threads followed in the background."""
+        if thread_ids != self.followed:
+            self.followed = thread_ids
+            self._render_list()
 
     def set_current(self, thread_id: str | None) -> None:
         """Mark the open thread."""
@@ -243,6 +259,7 @@ class ThreadPane(Vertical):
             "\n  ",
             (badge, style),
             (f"  {when}" if when else "", "$text-muted"),
+            ("  ◉ followed" if thread.thread_id in self.followed else "", "$accent"),
         )
 
     def on_mount(self) -> None:
@@ -314,6 +331,12 @@ class ThreadPane(Vertical):
         thread = self._highlighted()
         if thread is not None:
             self.post_message(self.RenameRequested(thread.thread_id, thread_label(thread)))
+
+    def action_toggle_follow(self) -> None:
+        """Follow the highlighted thread in the background, or stop following it."""
+        thread = self._highlighted()
+        if thread is not None:
+            self.post_message(self.FollowRequested(thread.thread_id))
 
     def action_more(self) -> None:
         """Ask for the next page."""
