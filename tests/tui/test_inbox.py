@@ -320,3 +320,14 @@ async def test_an_empty_inbox_says_so_plainly_and_a_failure_keeps_the_list() -> 
         assert [i.thread_id for i in screen.items] == ["t1"]  # the list stays
         await pilot.press("escape")
     await http.aclose()
+
+
+def test_the_columns_fit_the_width_and_keep_their_minimums() -> None:
+    from bbot_tui.tui.screens.inbox import column_widths
+
+    for width in (80, 120, 200):
+        widths = column_widths(width)
+        assert sum(widths.values()) + 4 * 2 + 2 == width  # padding and a scroll bar
+        assert widths["asks"] > widths["thread"]
+    narrow = column_widths(30)
+    assert narrow["thread"] >= 12 and narrow["asks"] >= 20

@@ -35,13 +35,30 @@ from bbot_tui.tui.resources import stylesheet
 if TYPE_CHECKING:
     from bbot_tui.tui.inbox_watch import InboxWatch
 
-__all__ = ["EMPTY_TEXT", "InboxScreen", "assistant_name"]
+__all__ = ["EMPTY_TEXT", "InboxScreen", "assistant_name", "column_widths"]
 
 EMPTY_TEXT = "Nothing waits for you."
 """What the screen says when no thread waits for a human."""
 TICK = 1.0
 """Seconds between two redraws of the waiting times and of "updated … ago"."""
-_COLUMNS = (("assistant", 18), ("thread", 28), ("asks", 48), ("waiting", 8))
+_FIXED = {"assistant": 18, "waiting": 8}
+"""Columns of a fixed width; the thread's title and what is asked share the rest."""
+
+
+def column_widths(width: int) -> dict[str, int]:
+    """The four columns' widths for a table ``width`` cells wide (each has 2 of padding).
+
+    The assistant and the waiting time keep their width; the title gets a third of the rest
+    (12 at least) and what is asked the remainder (20 at least).
+    """
+    rest = max(32, width - sum(_FIXED.values()) - 4 * 2 - 2)  # padding, a scroll bar
+    thread = max(12, rest // 3)
+    return {
+        "assistant": _FIXED["assistant"],
+        "thread": thread,
+        "asks": max(20, rest - thread),
+        "waiting": _FIXED["waiting"],
+    }
 
 
 def assistant_name(item: InboxItem, names: Mapping[str, str]) -> str:
@@ -100,11 +117,29 @@ class InboxScreen(Screen[InboxItem | None]):
 
     def on_mount(self) -> None:
         """Columns, what the watcher already knows, and a redraw per poll and per second."""
-        for label, width in _COLUMNS:
-            self.table.add_column(label, key=label, width=width)
+        self._widths: dict[str, int] = {}
+        self._fit(self.size.width)
         self.watch.changed.subscribe(self, self._polled)
         self._fill()
         self.set_interval(TICK, self._tick, name="inbox-tick")
+
+    def on_resize(self) -> None:
+        """Give the title and what is asked the width there is."""
+        if self._fit(self.size.width):
+            self._fill()
+
+    def _fit(self, width: int) -> bool:
+        """Set the columns for the width; True when they changed (the rows are then gone)."""
+        widths = column_widths(width)
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        table = self.table
+        table.clear(columns=True)
+        for key, cells in widths.items():
+            label = Text(key, justify="right" if key == "waiting" else "left")
+            table.add_column(label, key=key, width=cells)
+        return True
 
     def on_screen_resume(self) -> None:
         """Shown (again): ask the server now, so that an answered thread leaves."""
