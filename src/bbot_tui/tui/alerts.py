@@ -12,7 +12,8 @@ the screen in front (dialogs over it do not count as leaving it). Nothing rings,
 shows, for the thread the user is looking at. Otherwise (the terminal window is not focused, or
 the app shows another thread, the inbox or another screen) each enabled kind is used: the bell,
 the desktop notification and the toast. A ``run_ended`` alert needs a run at least
-``long_run_seconds`` long. The same alert for the same thread within :data:`REPEAT_SECONDS`
+``long_run_seconds`` long (one without a duration, which its poster could not measure, is
+told). The same alert for the same thread within :data:`REPEAT_SECONDS`
 is told once (the follow and the inbox may both see one interrupt).
 
 Terminal focus is Textual's ``App.app_focus``: Textual turns on focus reporting (mode 1004)
