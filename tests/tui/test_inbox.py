@@ -284,12 +284,12 @@ async def test_an_empty_inbox_says_so_plainly_and_a_failure_keeps_the_list() -> 
 
     class Host(App[None]):
         def on_mount(self) -> None:
-            self.watch = InboxWatch(self, min_delay=600, max_delay=600)
-            self.watch.start(http)
+            self.inbox_watch = InboxWatch(self, min_delay=600, max_delay=600)
+            self.inbox_watch.start(http)
 
     host = Host()
     async with host.run_test(size=(100, 20)) as pilot:
-        watch = host.watch
+        watch = host.inbox_watch
         await wait_for(pilot, lambda: watch.polls == 1, "the first poll")
         screen = InboxScreen(watch)
         host.push_screen(screen)

@@ -82,13 +82,13 @@ class InboxApp(App[None]):
             return httpx.Response(200, json=THREADS)
 
         client = AgentClient("http://127.0.0.1:2024", transport=httpx.MockTransport(answer))
-        self.watch = InboxWatch(self, min_delay=600, max_delay=600, now=lambda: NOW)
-        self.watch.start(client)
+        self.inbox_watch = InboxWatch(self, min_delay=600, max_delay=600, now=lambda: NOW)
+        self.inbox_watch.start(client)
 
 
 async def _shown(pilot: Pilot[None]) -> None:
     app: Any = pilot.app
-    watch: InboxWatch = app.watch
+    watch: InboxWatch = app.inbox_watch
     for _ in range(400):
         if watch.polls >= 1:
             break

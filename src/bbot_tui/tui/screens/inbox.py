@@ -97,7 +97,8 @@ class InboxScreen(Screen[InboxItem | None]):
 
     def __init__(self, watch: InboxWatch, names: Mapping[str, str] | None = None) -> None:
         super().__init__()
-        self.watch = watch
+        self.inbox_watch = watch
+        """The app's watcher (not ``watch``: that is Textual's ``DOMNode.watch``)."""
         self.names = dict(names or {})
         self.items: list[InboxItem] = []
         """The rows shown, top to bottom."""
@@ -119,7 +120,7 @@ class InboxScreen(Screen[InboxItem | None]):
         """Columns, what the watcher already knows, and a redraw per poll and per second."""
         self._widths: dict[str, int] = {}
         self._fit(self.size.width)
-        self.watch.changed.subscribe(self, self._polled)
+        self.inbox_watch.changed.subscribe(self, self._polled)
         self._fill()
         self.set_interval(TICK, self._tick, name="inbox-tick")
 
@@ -143,7 +144,7 @@ class InboxScreen(Screen[InboxItem | None]):
 
     def on_screen_resume(self) -> None:
         """Shown (again): ask the server now, so that an answered thread leaves."""
-        self.watch.wake()
+        self.inbox_watch.wake()
         self._status()
 
     # --- drawing ---------------------------------------------------------------------------
@@ -155,8 +156,8 @@ class InboxScreen(Screen[InboxItem | None]):
         """Redraw the rows from the watcher's inbox (the highlighted thread stays highlighted)."""
         table = self.table
         keep = self.selected.thread_id if self.selected is not None else None
-        items = self.watch.items
-        now = self.watch.now()
+        items = self.inbox_watch.items
+        now = self.inbox_watch.now()
         self.items = items
         table.clear()
         for item in items:
@@ -164,7 +165,8 @@ class InboxScreen(Screen[InboxItem | None]):
         ids = [item.thread_id for item in items]
         if keep in ids:
             table.move_cursor(row=ids.index(keep))
-        self.empty = not items and self.watch.checked_at is not None and not self.watch.error
+        read = self.inbox_watch.checked_at is not None and self.inbox_watch.error is None
+        self.empty = not items and read
         self._status()
 
     def _cells(self, item: InboxItem, now: datetime) -> list[Text]:
@@ -179,14 +181,14 @@ class InboxScreen(Screen[InboxItem | None]):
 
     def _tick(self) -> None:
         """The waiting times count up; "updated … ago" too."""
-        now = self.watch.now()
+        now = self.inbox_watch.now()
         table = self.table
         for item in self.items:
             table.update_cell(item.thread_id, "waiting", Text(format_waited(item.waited(now))))
         self._status()
 
     def _status(self) -> None:
-        watch = self.watch
+        watch = self.inbox_watch
         self.failed = watch.error is not None
         line = self.query_one("#inbox-status", Static)
         if watch.inbox is None:
@@ -232,7 +234,7 @@ class InboxScreen(Screen[InboxItem | None]):
 
     def action_refresh(self) -> None:
         """Ask the server now (F5)."""
-        self.watch.wake()
+        self.inbox_watch.wake()
         self._status()
 
     def action_close(self) -> None:
