@@ -331,3 +331,31 @@ def test_the_columns_fit_the_width_and_keep_their_minimums() -> None:
         assert widths["asks"] > widths["thread"]
     narrow = column_widths(30)
     assert narrow["thread"] >= 12 and narrow["asks"] >= 20
+
+
+async def test_the_watcher_restarts_with_the_profile_and_stops_on_exit(server_url: str) -> None:
+    chat_id, _chat = own_assistant(server_url, "chat")
+    hitl_id, _hitl = own_assistant(server_url, "hitl_v1")
+    ask(server_url, hitl_id, "waiting before the switch")
+    profiles = {
+        name: Profile(name=name, base_url=server_url, last_assistant_id=chat_id)
+        for name in ("local", "other")
+    }
+    settings = Settings(profiles=profiles, active_profile="local")
+    seen: list[Any] = []
+    app = make_app(settings, persist=False)
+    async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
+        await _started(pilot, chat_id)
+        watch = app.inbox_watch
+        first = watch.inbox
+        assert first is not None and first.client is app.client
+        counted = len([m for m in seen if isinstance(m, WaitingCount)])
+
+        await app.activate_profile("other")
+        assert watch.inbox is not None and watch.inbox is not first  # a new inbox, new client
+        assert watch.inbox.client is app.client and watch.count is None
+        await wait_for(pilot, lambda: watch.polls > 0, "the new profile's first poll")
+        counts = [m for m in seen if isinstance(m, WaitingCount)]
+        assert len(counts) == counted + 1  # told again, for the new server
+        assert not [m for m in seen if isinstance(m, AttentionNeeded)]  # all waited already
+    assert watch.inbox is None and not watch.polling
