@@ -4,8 +4,9 @@ Usage: ``python alerts_app.py CONTROL_DIR``. The app is built by ``make_app`` an
 settings from ``BBOT_TUI_HOME`` as ``bbot-tui`` does; nothing in it is changed. Beside it, in
 the same event loop, this script
 
-* writes ``CONTROL_DIR/state.json`` (``{"focus": bool, "thread": str | null}``: whether the app
-  has terminal focus, and the thread the alerter sees in front) whenever either changes;
+* writes ``CONTROL_DIR/state.json`` (``{"focus": bool, "thread": str | null, "polls": int}``:
+  whether the app has terminal focus, the thread the alerter sees in front, and how many times
+  the inbox watcher has polled) whenever one of them changes;
 * every 50 ms, posts an :class:`~bbot_tui.tui.messages.AttentionNeeded` to the app for each new
   ``CONTROL_DIR/post-N.json`` (the message's fields), as the live follow and the inbox do, and
   writes ``CONTROL_DIR/done-N`` once the app has handled it.
@@ -35,15 +36,16 @@ async def main(control: Path) -> int:
     app = make_app(None)
     running = asyncio.create_task(app.run_async())
     done: set[str] = set()
-    state: tuple[bool, str | None] | None = None
+    state: tuple[bool, str | None, int] | None = None
     while not running.done():
         await asyncio.sleep(0.05)
         if not app.is_running or not app.screen_stack:
             continue
-        now = (bool(app.app_focus), app.alerts.viewed_thread())
+        now = (bool(app.app_focus), app.alerts.viewed_thread(), app.inbox_watch.polls)
         if now != state:
             state = now
-            _write(control / "state.json", json.dumps({"focus": now[0], "thread": now[1]}))
+            fields = {"focus": now[0], "thread": now[1], "polls": now[2]}
+            _write(control / "state.json", json.dumps(fields))
         for path in sorted(control.glob("post-*.json")):
             name = path.stem.removeprefix("post-")
             if name in done:

@@ -6,6 +6,8 @@ local server open. The test plays the terminal: it sends the focus reports of mo
 (``ESC [ O`` when the window loses focus, ``ESC [ I`` when it gets it back) and reads every
 byte the app writes. One alert writes the bell and its notification together (``BEL`` then
 ``ESC ] 777 ; notify ; … BEL`` or ``ESC ] 9 ; … BEL``), so each is found by its own text.
+One test posts nothing: a real run of the ``approval`` graph asks a question on another thread,
+and the app's inbox watcher finds it, rings and shows the badge.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import os
 import re
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from ptyapp import PtyApp
+from ptyapp import PtyApp, plain
 
 from bbot_tui.config.settings import AlertSettings, Profile, Settings, save_settings
 
@@ -77,11 +81,19 @@ class Remote:
         path = self.folder / "state.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def wait_state(self, what: str, timeout: float = 60, **expected: Any) -> None:
+    def wait_state(
+        self,
+        what: str,
+        timeout: float = 60,
+        check: Callable[[dict[str, Any]], bool] | None = None,
+        **expected: Any,
+    ) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.state()
-            if all(state.get(k) == v for k, v in expected.items()):
+            if all(state.get(k) == v for k, v in expected.items()) and (
+                check is None or check(state)
+            ):
                 return
             assert self.app.process is not None and self.app.process.poll() is None
             time.sleep(0.05)
@@ -182,6 +194,39 @@ def test_bell_and_notification_when_blurred_never_for_the_thread_in_front(
         mark = remote.post(kind="interrupt", thread_id="other-thread", title="Other", detail="q?")
         expected = b"\x07\x1b]777;notify;bbot-tui: waiting for you;Other: q?\x07"
         app.wait_for(lambda out: expected in out[mark:], "the other thread's alert")
+        _quit(app)
+
+
+def test_a_real_question_on_another_thread_rings_and_shows_in_the_badge(
+    server_url: str, assistant_ids: dict[str, str], tmp_path: Path
+) -> None:
+    """End to end: the inbox watcher sees a new interrupt on the server; nothing is posted."""
+    assistant = assistant_ids["chat"]
+    thread = _thread(server_url, assistant)
+    _save(server_url, assistant, thread, AlertSettings(bell=True, desktop=True))
+    with _start(tmp_path / "control", TERM_PROGRAM="WezTerm") as app:
+        remote = Remote(app, tmp_path / "control")
+        _ready(remote, thread)
+        # the first poll knows what waited already: questions from now on are new
+        remote.wait_state("the inbox's first poll", check=lambda state: state["polls"] >= 1)
+        remote.focus(False)
+        title = f"deploy-{uuid.uuid4().hex[:8]}"
+        response = httpx.post(
+            f"{server_url}/threads", json={"metadata": {"title": title}}, timeout=30
+        )
+        other = response.json()["thread_id"]
+        body = {
+            "assistant_id": assistant_ids["approval"],
+            "input": {"messages": [{"role": "user", "content": "deploy"}]},
+        }
+        httpx.post(f"{server_url}/threads/{other}/runs/wait", json=body, timeout=60)
+        state = httpx.get(f"{server_url}/threads/{other}", timeout=30).json()
+        assert state["status"] == "interrupted"
+        start = b"\x07\x1b]777;notify;bbot-tui: waiting for you;" + title.encode()
+        app.wait_for(lambda out: start in out, "the bell and the notification", timeout=90)
+        app.wait_for(
+            lambda out: re.search(r"\d+ waiting", plain(out)) is not None, "the badge", timeout=30
+        )
         _quit(app)
 
 
