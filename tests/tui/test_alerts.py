@@ -342,3 +342,21 @@ async def test_the_palette_turns_each_alert_off_and_on() -> None:
         assert "Alerts: turn the bell off" in titles
         assert "Alerts: turn desktop notifications on" in titles
         assert "Alerts: long runs from 2 min" in titles
+
+
+async def test_a_click_on_the_badge_opens_the_real_inbox_screen() -> None:
+    from bbot_tui.tui.screens.inbox import InboxScreen
+
+    app = _app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.ready.wait()
+        app.post_message(WaitingCount(2))
+        bar = _bar(app)
+        await _until(pilot, lambda: bar.waiting == 2, "the badge")
+        await pilot.pause()
+        await pilot.click(StatusBar, offset=(3, 0))
+        await _until(pilot, lambda: isinstance(app.screen, InboxScreen), "the inbox screen")
+        # the inbox shows no thread: an alert for any thread is told there
+        assert app.alerts.viewed_thread() is None
+        message = AttentionNeeded("interrupt", "", title="t", detail="d")
+        assert app.alerts.decide(message) == AlertDecision(desktop=True, toast=True)
