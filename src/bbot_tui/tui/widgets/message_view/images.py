@@ -295,7 +295,11 @@ class Picture:
         columns, _ = self.size
         key = (first, last, columns)
         if self._sixels is None or self._sixels[0] != key:
-            self._sixels = (key, self._encode_sixels(first, last, console))
+            try:
+                self._sixels = (key, self._encode_sixels(first, last, console))
+            except Exception:  # a third-party encoder: the rows stay blank, the view goes on
+                self.mode, self.problem = None, "not drawn"
+                return strip
         from rich.control import Control
         from rich.segment import ControlType
 
@@ -321,22 +325,27 @@ class Picture:
     def _picture(
         self, console: Console, mode: GraphicsMode, width: int, base: Style
     ) -> list[Strip] | None:
-        image = self._decoded()
-        if image is None:
+        modules = _textual_image()
+        image = self._decoded() if modules is not None else None
+        if modules is None or image is None:
             return None
         columns, rows = _fit(image.width, image.height, max(1, width), _cell_pixels())
-        if (mode, (columns, rows)) != (self.mode, self.size) or self.renderable is None:
-            self.cleanup()
-            self.mode, self.size, self._sixels = mode, (columns, rows), None
-            if mode == "kitty":
-                self.renderable = _textual_image().tgp.Image(image, columns, rows)
-            else:
-                self.renderable = None  # drawn by sixel_overlay, from self._image
-        pad = Strip.blank(max(0, width - columns), base)
         if mode == "sixel":
+            self.cleanup()
+            self.mode, self.size = mode, (columns, rows)  # drawn by sixel_overlay
             return [Strip.blank(width, base)] * rows
-        options = console.options.update(width=columns, height=rows, highlight=False)
-        lines = console.render_lines(self.renderable, options, pad=False)
+        try:
+            if (mode, (columns, rows)) != (self.mode, self.size) or self.renderable is None:
+                self.cleanup()
+                self.mode, self.size, self._sixels = mode, (columns, rows), None
+                self.renderable = modules.tgp.Image(image, columns, rows)
+            options = console.options.update(width=columns, height=rows, highlight=False)
+            lines = console.render_lines(self.renderable, options, pad=False)
+        except Exception:  # a third-party renderer: the label stays, the transcript goes on
+            self.cleanup()
+            self.mode, self.problem = None, "not drawn"
+            return None
+        pad = Strip.blank(max(0, width - columns), base)
         return [Strip.join([Strip(line, columns), pad]) for line in lines[:rows]]
 
     def _decoded(self) -> Any:
@@ -344,8 +353,7 @@ class Picture:
         if self._image is not None or self.problem:
             return self._image
         data = self.file.data or b""
-        _textual_image()  # imports Pillow too
-        from PIL import Image as PILImage
+        from PIL import Image as PILImage  # textual-image's own dependency
 
         try:
             image = PILImage.open(io.BytesIO(data))
@@ -370,7 +378,9 @@ class Picture:
             (max(1, columns * cell_width), max(1, rows * cell_height))
         )
         visible = scaled.crop((0, first * cell_height, scaled.width, (last + 1) * cell_height))
-        renderable = _textual_image().sixel.Image(visible, columns, last - first + 1)
+        modules = _textual_image()
+        assert modules is not None  # drawn in sixel mode only once it was imported
+        renderable = modules.sixel.Image(visible, columns, last - first + 1)
         options = console.options.update(width=columns, height=last - first + 1)
         return "".join(
             segment.text
@@ -427,9 +437,10 @@ class _Modules:
 
 
 _modules: _Modules | None = None
+_unavailable = False
 
 
-def _textual_image() -> _Modules:
+def _textual_image() -> _Modules | None:
     """Import textual-image (and Pillow) the first time a picture is drawn, without its
     terminal probes.
 
@@ -439,9 +450,13 @@ def _textual_image() -> _Modules:
     when it is None: it is None for the length of the import (the app's input thread holds its
     own descriptor), so the probes report no support, which is never used here
     (:func:`graphics_mode` decides), and the cell size comes from the window size alone.
+
+    Returns:
+        The renderables, or None when textual-image cannot be loaded here (it divides by a
+        window size of 0 in a terminal that reports none): pictures are then not drawn.
     """
-    global _modules
-    if _modules is None:
+    global _modules, _unavailable
+    if _modules is None and not _unavailable:
         stdin = sys.__stdin__
         sys.__stdin__ = None  # type: ignore[assignment]
         try:
@@ -449,6 +464,8 @@ def _textual_image() -> _Modules:
             import textual_image.widget  # noqa: F401  (the cell size is found and kept here)
 
             _modules = _Modules()
+        except Exception:  # a third-party import that measures the terminal
+            _unavailable = True
         finally:
             sys.__stdin__ = stdin  # type: ignore[misc]
     return _modules
