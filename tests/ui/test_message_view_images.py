@@ -235,3 +235,26 @@ def test_textual_image_is_not_loaded_until_a_picture_is_drawn(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert "loaded: []" in done.stdout
+
+
+async def test_a_picture_that_cannot_be_drawn_keeps_its_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(GRAPHICS_ENV, "kitty")
+    from textual_image.renderable import tgp
+
+    def refuse(self: Any, console: Any, options: Any) -> Any:
+        raise ValueError("Image to large to render")
+
+    monkeypatch.setattr(tgp.Image, "__rich_console__", refuse)
+    not_an_image = _content(b"GIF89a but not really", "fake.png")
+    app = ViewApp()
+    async with app.run_test(size=(90, 20)) as pilot:
+        view = await _show(pilot, [_content(_red_png(), "red.png"), not_an_image])
+        lines = [strip.text.rstrip() for strip in view.export_strips()]
+        assert f"[image: red.png · image/png · {_size(_red_png())}]" in lines
+        assert "[image: fake.png · image/png · unreadable image]" in lines
+        assert not any(KITTY_CELL in line for line in lines)
+        red = _image_block(view, "m0").picture
+        assert red is not None and red.problem == "not drawn" and red.mode is None
+        assert lines[-2] == "↳  after 1"  # the rest of the transcript is drawn
