@@ -350,16 +350,15 @@ class FollowController:
         from bbot_tui.api.errors import ApiError, NotFound
         from bbot_tui.session.follow import ThreadFollower
 
-        client = self._host.services.client
-        follower = ThreadFollower(
-            client,
-            follow.thread_id,
-            transcript=follow.transcript,
-            skip=self._runs.started_here,
-            load=not follow.foreground,
-        )
-        follow.follower = follower
         try:
+            follower = ThreadFollower(
+                self._host.services.client,
+                follow.thread_id,
+                transcript=follow.transcript,
+                skip=self._runs.started_here,
+                load=not follow.foreground,
+            )
+            follow.follower = follower
             if not follow.title:
                 follow.title = await self._read_title(follow.thread_id)
             async for update in follower.updates():
