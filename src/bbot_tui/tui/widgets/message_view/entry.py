@@ -430,21 +430,20 @@ class Entry:
     def _images(self) -> str:
         """The message's text without its images' labels; the image blocks follow its media
         (one per image, kept while the media is the same, see :mod:`.images`)."""
-        from bbot_tui.tui.widgets.message_view.images import Picture, split_images
+        from bbot_tui.tui.widgets.message_view import images
 
         message = self.message
-        text, files = split_images(message.text, message.media)
         if message.media is not self._media and message.media != self._media:
             self._media = message.media
             for block in self._pictures:
                 if block.picture is not None:
                     block.picture.cleanup()
             self._pictures = []
-            for file in files:
+            for file in images.image_files(message.media):  # decoded once per media
                 block = Block("image")
-                block.picture = Picture(file)
+                block.picture = images.Picture(file)
                 self._pictures.append(block)
-        return text
+        return images.without_labels(message.text, message.media)
 
     def _reasoning_block(self, message: Message) -> Block:
         """The model's reasoning under the answer: one dim line, or whole when expanded."""

@@ -62,6 +62,7 @@ __all__ = [
     "image_files",
     "placeholder",
     "split_images",
+    "without_labels",
 ]
 
 GraphicsMode = Literal["kitty", "sixel"]
@@ -143,14 +144,20 @@ def split_images(text: str, media: Iterable[dict[str, Any]]) -> tuple[str, list[
     Returns:
         The text without the label of each image (the image block draws it), and the images.
     """
-    blocks = [block for block in media if _is_image(block)]
-    for block in blocks:
-        label = attachment_label(block)
-        if "\n" + label in text:
-            text = text.replace("\n" + label, "", 1)
-        else:
-            text = text.replace(label, "", 1)
-    return text, [read_block(block, MAX_DRAWN_BYTES) for block in blocks]
+    return without_labels(text, media), image_files(media)
+
+
+def without_labels(text: str, media: Iterable[dict[str, Any]]) -> str:
+    """``text`` without the labels of the images among ``media`` (see :func:`split_images`;
+    nothing is decoded)."""
+    for block in media:
+        if _is_image(block):
+            label = attachment_label(block)
+            if "\n" + label in text:
+                text = text.replace("\n" + label, "", 1)
+            else:
+                text = text.replace(label, "", 1)
+    return text
 
 
 def _is_image(block: dict[str, Any]) -> bool:
