@@ -5,7 +5,7 @@ OpenAI-style ``image_url`` blocks with ``data:`` URLs) become one ``image`` bloc
 view's entry (:mod:`.entry`), drawn under the message's text. The transcript's text holds a
 label per file (``[image: cat.png · image/png · 12.3 KB]``, see ``bbot_tui.stream.transcript``;
 search and copy read it); the entry draws the text without the images' labels
-(:func:`split_images`) and each image block draws:
+(:func:`without_labels`) and each image block draws:
 
 * its label (:func:`placeholder`: name, type, size), the placeholder wherever no picture is
   drawn (a terminal without graphics, the app served in a browser, tests and snapshots), and
@@ -19,16 +19,17 @@ search and copy read it); the entry draws the text without the images' labels
 **Kitty** pictures are text: textual-image's TGP renderable sends the image to the terminal once
 and draws it as Unicode placeholder cells, so the picture's rows are ordinary cached strips and
 scroll, crop, select and search like any other line. **Sixel** pictures are pixels drawn at the
-cursor: the block's rows are blank strips, and the view asks :meth:`Picture.sixel_overlay` for
-the last row in view, which draws the visible part of the image over the rows above it (as
-textual-image's own Sixel widget does).
+cursor: the block's rows are blank strips, and the view asks :meth:`Picture.overlay` for each
+row it shows; the last row in view carries the visible part of the image, drawn over the rows
+above it (as textual-image's own Sixel widget does). A picture textual-image cannot draw keeps
+its label (and the view goes on).
 
 **Detection never queries the terminal.** textual-image asks the terminal (escape sequences read
 back from stdin) when it is imported; once Textual runs, its input thread owns stdin, so the
 answer would be lost and the keys garbled. :func:`graphics_mode` decides from the environment
 (``TERM``, ``TERM_PROGRAM``…) and :data:`GRAPHICS_ENV` (``kitty``, ``sixel`` or ``off``) forces
 it; textual-image (and Pillow) are imported only when the first picture is drawn
-(:func:`_textual_image`), with its probes switched off. See ``docs/ARCHITECTURE.md``.
+(:func:`_textual_image`), with its probes switched off.
 """
 
 from __future__ import annotations
