@@ -53,6 +53,7 @@ from bbot_tui.tui.widgets.message_view.selection import Selection
 from bbot_tui.tui.widgets.message_view.sync import FRAME, TranscriptSync
 
 if TYPE_CHECKING:
+    from textual.scrollbar import ScrollBar
     from textual.timer import Timer
 
     from bbot_tui.stream.transcript import Transcript
@@ -95,6 +96,20 @@ ROLE_STYLES = (
 
 _preloaded = False
 """Whether the Markdown machinery was warmed up in this process (see :func:`preload`)."""
+
+
+def _thumb(bar: ScrollBar, size: int, virtual: int, window: int, position: float) -> list[Any]:
+    """What ``bar`` draws (its segments, without colours) for these values, as its own
+    ``render`` computes them."""
+    drawn = bar.renderer.render_bar(
+        size=size,
+        virtual_size=virtual,
+        window_size=window if window < virtual else 0,
+        position=position,
+        thickness=bar.thickness,
+        vertical=bar.vertical,
+    )
+    return drawn.segments
 
 
 def _preload_and_freeze(code_theme: str) -> None:
@@ -337,9 +352,11 @@ class MessageView(ScrollView, can_focus=True):
             self._settle()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self._auto:
+        if self._auto:  # the view scrolled itself: it updates the scrollbar once done
+            if round(old_value) != round(new_value):
+                self.refresh()
             return
+        super().watch_scroll_y(old_value, new_value)
         if new_value < old_value and new_value < self.max_scroll_y:
             self.follow = False
         elif new_value >= self.max_scroll_y and not self.follow:
@@ -548,11 +565,10 @@ class MessageView(ScrollView, can_focus=True):
                 if not layout.measure(top, top + view):
                     break
             total = layout.total
-            size = Size(self._width, total)
-            if self.virtual_size != size:
-                self.virtual_size = size
+            self._publish_size(total)
             if self.follow:
                 self._scroll_to_line(max(0, total - view))
+            self._update_scrollbar()
         finally:
             self._settling = False
         self._schedule_prefetch()
@@ -564,13 +580,78 @@ class MessageView(ScrollView, can_focus=True):
         finally:
             self._auto = False
 
+    def _publish_size(self, total: int) -> None:
+        """Make the virtual size ``total`` lines (at the view's width), without a layout of the
+        screen when one would change nothing.
+
+        Setting ``virtual_size`` asks Textual for a layout of the whole screen (its reactive has
+        ``layout=True``): while an answer streams that is one layout per frame and per view
+        (~6 ms each with two views side by side, a third of a frame), although only the
+        scrollable height changed. The view's own size depends on its virtual size only when a
+        dimension is ``auto``, and the scrollbar is added to or removed from the screen only
+        when it appears or goes. In every other case only this view is repainted; the caller
+        tells the scrollbar once it has scrolled too (:meth:`_update_scrollbar`).
+        """
+        size = Size(self._width, total)
+        if size == self.virtual_size:
+            return
+        if self._needs_layout(size):
+            self.virtual_size = size
+            return
+        self.set_reactive(MessageView.virtual_size, size)
+        self.refresh()
+
+    def _update_scrollbar(self) -> None:
+        """Give the vertical scrollbar the view's height and position, when that changes what
+        it draws.
+
+        While an answer streams the view grows and follows its end every frame; the thumb,
+        though, moves only when the change amounts to an eighth of a cell (a few lines in a long
+        thread), and each repaint of the scrollbar costs ~2 ms. The bar keeps the values it
+        last drew until the new ones draw differently (the user's own scrolls reach it at once,
+        through ``ScrollView.watch_scroll_y``).
+        """
+        if not self.show_vertical_scrollbar:
+            return
+        bar = self.vertical_scrollbar
+        virtual = self.virtual_size.height
+        window = self.container_size.height - self.scrollbar_size_horizontal
+        position = bar.validate_position(self.scroll_y)
+        if (bar.window_virtual_size, bar.window_size, bar.position) == (virtual, window, position):
+            return
+        if _thumb(bar, window, virtual, window, position) != _thumb(
+            bar, window, bar.window_virtual_size, bar.window_size, bar.position
+        ):
+            bar.window_virtual_size = virtual
+            bar.window_size = window
+            bar.position = position
+
+    def _needs_layout(self, size: Size) -> bool:
+        """Whether publishing ``size`` needs a layout of the screen (see
+        :meth:`_publish_size`)."""
+        if not self.is_mounted or not self.container_size or self.styles.auto_dimensions:
+            return True
+        if size.width != self.virtual_size.width:
+            return True
+        if size.height < self.virtual_size.height and self.scroll_offset.y > max(
+            0, size.height - self.scrollable_content_region.height
+        ):
+            return True  # shrinking under the scroll offset: let Textual clamp it
+        if self.show_horizontal_scrollbar:
+            return True
+        overflow = self.styles.overflow_y
+        if overflow != "auto":
+            return overflow == "scroll" and not self.show_vertical_scrollbar
+        return (size.height > self.container_size.height) != self.show_vertical_scrollbar
+
     def _hold_at(self, y: int) -> None:
         """Publish the size and show line ``y`` at the top (not a user scroll)."""
         self._auto = True
         try:
-            self.virtual_size = Size(self._width, self._layout.total)
+            self._publish_size(self._layout.total)
             if y != self.scroll_offset.y:
                 self.scroll_to(y=y, animate=False, force=True)
+            self._update_scrollbar()
         finally:
             self._auto = False
 
@@ -622,10 +703,11 @@ class MessageView(ScrollView, can_focus=True):
             self._settling = True  # publish the size without scheduling another slice
             try:
                 total = self._layout.total
-                self.virtual_size = Size(self._width, total)
+                self._publish_size(total)
                 if self.follow:
                     view = self.scrollable_content_region.height
                     self._scroll_to_line(max(0, total - view))
+                self._update_scrollbar()
             finally:
                 self._settling = False
             return
