@@ -114,7 +114,7 @@ def check_stream_transcript(
     # result of that tool
     child = [m for m in stream.messages if m.ns and m.id not in state_ids]
     stored = subgraph_messages([task.state for task in state.tasks])
-    known = {(role_of(m), m["content"]) for m in stored}
+    known = {(role_of(m), content_text(m.get("content"))) for m in stored}
     results = [w["content"] for w in want if w["type"] == "tool"]
     unknown = {(m.role, m.text) for m in child} - known
     assert all(any(text in r for r in results) for _, text in unknown), dumps(sorted(unknown))

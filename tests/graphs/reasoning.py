@@ -100,7 +100,10 @@ class ThinkingChatModel(BaseChatModel):
             for i in range(0, len(args), _ARGS_PIECE):
                 piece = tool_call_chunk(args=args[i : i + _ARGS_PIECE], index=index)
                 chunks.append(AIMessageChunk(content=[], tool_call_chunks=[piece]))
-        if not chunks:
+        if not chunks or chunks[-1].tool_call_chunks:
+            # usage and finish reason in an empty last chunk, as providers send them: LangChain
+            # parses a "last" chunk's own tool-call piece as a whole call (and the event
+            # protocol's message stream then loses the arguments' end)
             chunks.append(AIMessageChunk(content=[]))
         last = chunks[-1]
         last.chunk_position = "last"

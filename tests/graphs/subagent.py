@@ -88,7 +88,8 @@ async def research(topic: str, mode: str = "plain") -> str:
     result = await researcher.ainvoke(
         {"messages": [HumanMessage(content=f"Research {topic}.")], "topic": topic, "mode": mode}
     )
-    texts = [str(m.content) for m in result["messages"] if m.type == "ai"]
+    # .text, not the content: over the event protocol an AI message's content is a block list
+    texts = [m.text for m in result["messages"] if m.type == "ai"]
     return " ".join(texts)
 
 
@@ -104,7 +105,7 @@ async def supervisor_node(state: MessagesState, config: RunnableConfig) -> dict[
     messages = state["messages"]
     last = messages[-1] if messages else None
     if last is not None and last.type == "tool":
-        reports = [str(m.content) for m in messages if m.type == "tool"][-len(TOPICS) :]
+        reports = [m.text for m in messages if m.type == "tool"][-len(TOPICS) :]
         model = ScriptedChatModel(text="Summary: " + " | ".join(reports), delay=0.005)
     else:
         mode = _mode(last_human_text(messages))

@@ -524,7 +524,7 @@ class HttpTransport:
         body = b""
         try:
             if response.status_code != 101:
-                async for chunk in response.aiter_raw():
+                async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) >= limit:
                         break

@@ -41,6 +41,7 @@ __all__ = [
     "TERMINAL",
     "EventReducer",
     "ProtocolEvent",
+    "from_log",
     "log_event",
     "protocol_event",
     "run_of_lifecycle",
@@ -115,6 +116,13 @@ def log_event(event: ProtocolEvent) -> StreamEvent:
         None if event.seq is None else str(event.seq),
         event.received_at,
     )
+
+
+def from_log(event: StreamEvent) -> ProtocolEvent:
+    """The protocol event back from what :func:`log_event` made of it (for a second reducer
+    fed the same events, e.g. a stream-only transcript in the tests)."""
+    seq = int(event.id) if event.id is not None and event.id.isdigit() else None
+    return ProtocolEvent(event.mode, event.ns, event.data, seq, None, None, event.received_at)
 
 
 def run_of_lifecycle(event: ProtocolEvent) -> str | None:
