@@ -77,7 +77,12 @@ class NamespaceTree(Vertical):
     }
     NamespaceTree:focus-within { border: round $accent; border-title-color: $accent; }
     NamespaceTree.-active { display: block; }
-    NamespaceTree > Tree { height: auto; max-height: 12; background: transparent; }
+    NamespaceTree > Tree {
+        height: auto;
+        max-height: 12;
+        background: transparent;
+        overflow-x: hidden;
+    }
     """
 
     BORDER_TITLE = "Subgraphs & subagents"
@@ -159,6 +164,9 @@ class NamespaceTree(Vertical):
         for node in sorted(nodes, key=lambda n: len(n.path)):
             parent = items.get(node.parent, root)
             items[node.path] = parent.add(node_label(node), data=node.path, expand=True)
+        for path, item in items.items():
+            if path:
+                item.allow_expand = bool(item.children)  # no fold mark on a leaf
         root.expand()
         target = items.get(cursor) if cursor is not None else None
         if target is not None:
