@@ -14,6 +14,7 @@ existing thread prints only its own messages.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 import threading
@@ -32,7 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from bbot_proxy import GENERATIONS, BBotProxy
 from delayproxy import DelayProxy
 
+from bbot_tui.api.client import AgentClient
+from bbot_tui.api.discovery import likely_assistants_path
+from bbot_tui.api.models import Assistant
 from bbot_tui.cli.common import EXIT_OK, EXIT_USAGE
+from bbot_tui.session.assistants import (
+    REMEMBER_SECONDS,
+    AmbiguousAssistant,
+    KnownAssistants,
+    resolve_assistant,
+)
 
 _IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 STREAM = "POST /threads/<id>/runs/stream"
@@ -278,3 +288,116 @@ def test_bbot_new_thread_three_requests_existing_two(
     assert len(existing) <= 2, existing
     same_as_state(server_url, r)
     assert bbot.refused_runs == []
+
+
+# --------------------------------------------------------------------------- the parts, offline
+
+
+def _assistant(assistant_id: str, graph_id: str, name: str, *, system: bool = False) -> Any:
+    metadata = {"created_by": "system"} if system else {}
+    return {"assistant_id": assistant_id, "graph_id": graph_id, "name": name, "metadata": metadata}
+
+
+def _server(
+    collection: list[dict[str, Any]], *, page: int = 100
+) -> tuple[httpx.MockTransport, list[str]]:
+    """A LangGraph-like assistants endpoint answering ``page`` items at most per search."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/assistants/search":
+            body = json.loads(request.content)
+            items = [
+                a
+                for a in collection
+                if all(a.get(k) == body[k] for k in ("graph_id", "name") if k in body)
+            ]
+            if "graph_id" in body and not items:
+                return httpx.Response(404, json={"detail": "graph not found"})
+            limit = min(body.get("limit", 10), page)
+            headers = {"x-pagination-next": str(limit)} if len(items) > limit else {}
+            return httpx.Response(200, json=items[:limit], headers=headers)
+        wanted = request.url.path.rsplit("/", 1)[-1]
+        found = [a for a in collection if a["assistant_id"] == wanted]
+        return httpx.Response(200, json=found[0]) if found else httpx.Response(404, json={})
+
+    return httpx.MockTransport(answer), seen
+
+
+async def test_a_whole_page_answers_a_name_or_an_ambiguity_in_one_request() -> None:
+    collection = [
+        _assistant("a-default", "chat", "chat", system=True),
+        _assistant("a-mine", "chat", "mine"),
+        _assistant("a-twin1", "agent", "twin"),
+        _assistant("a-twin2", "agent", "twin"),
+    ]
+    transport, seen = _server(collection)
+    async with AgentClient("http://example.test", transport=transport) as client:
+        assert (await resolve_assistant(client, "chat")).assistant_id == "a-default"
+        assert (await resolve_assistant(client, "mine")).assistant_id == "a-mine"
+        with pytest.raises(AmbiguousAssistant, match="'twin' is the name of 2 assistants"):
+            await resolve_assistant(client, "twin")
+        with pytest.raises(AmbiguousAssistant, match="'agent' is the graph of 2 assistants"):
+            await resolve_assistant(client, "agent")
+    assert seen == ["POST /assistants/search"] * 4
+
+
+async def test_a_partial_page_leaves_what_it_cannot_see_to_the_filtered_searches() -> None:
+    # the server answers 2 assistants a page: the name's twin is beyond the first page
+    collection = [
+        _assistant("a-default", "chat", "chat", system=True),
+        _assistant("a-one", "solo", "twin"),
+        _assistant("a-two", "other", "twin"),
+    ]
+    transport, seen = _server(collection, page=2)
+    async with AgentClient("http://example.test", transport=transport) as client:
+        assert (await resolve_assistant(client, "chat")).assistant_id == "a-default"
+        assert seen == ["POST /assistants/search"]
+        with pytest.raises(AmbiguousAssistant, match="'twin' is the name of 2 assistants"):
+            await resolve_assistant(client, "twin")
+        # the graph's only assistant on a partial page: confirmed by the graph's own search
+        seen.clear()
+        assert (await resolve_assistant(client, "solo")).assistant_id == "a-one"
+    assert seen == ["POST /assistants/search", "POST /assistants/search"]
+
+
+def test_known_assistants_keep_only_what_keeps_its_meaning(tmp_path: Path) -> None:
+    known = KnownAssistants(tmp_path / "assistants.json")
+    url = "https://bbot.example/api/v2"
+    default = Assistant.model_validate(
+        {
+            **_assistant("a-default", "chat", "chat", system=True),
+            "config": {"configurable": {"entity_id": "ent_1", "secret": "not kept"}},
+        }
+    )
+    mine = Assistant.model_validate(_assistant("a-mine", "chat", "mine"))
+    assert known.remember(url, "chat", default, "distribution-channels")  # a graph's default
+    assert known.remember(url, " a-mine ", mine, "assistants")  # an id
+    assert not known.remember(url, "mine", mine, "assistants")  # a name: given away later?
+    recalled = known.recall(url, "chat")
+    assert recalled is not None and recalled.assistants_path == "distribution-channels"
+    assert (recalled.assistant.assistant_id, recalled.assistant.entity_id) == ("a-default", "ent_1")
+    assert "not kept" not in known.path.read_text()
+    assert known.recall(url, "a-mine") is not None
+    assert known.recall(url, "mine") is None
+    assert known.recall("https://elsewhere.example", "chat") is None
+    assert oct(known.path.stat().st_mode & 0o777) == "0o600"
+    known.forget(url, "chat")
+    assert known.recall(url, "chat") is None and known.recall(url, "a-mine") is not None
+    # an old answer is looked up again; a damaged file is an empty one
+    data = json.loads(known.path.read_text())
+    data["assistants"][0]["saved_at"] -= REMEMBER_SECONDS + 1
+    known.path.write_text(json.dumps(data))
+    assert known.recall(url, "a-mine") is None
+    known.path.write_text("{not json")
+    assert known.recall(url, "a-mine") is None
+    assert known.remember(url, "a-mine", mine, "assistants")
+    assert known.recall(url, "a-mine") is not None
+
+
+def test_the_first_assistants_name_comes_from_the_url() -> None:
+    assert likely_assistants_path("https://api.b-bot.example/api/v2") == "distribution-channels"
+    assert likely_assistants_path("https://api.b-bot.example/api/v2/") == "distribution-channels"
+    assert likely_assistants_path("https://api.b-bot.example/v2") == "assistants"
+    assert likely_assistants_path("http://127.0.0.1:2024") == "assistants"

@@ -53,6 +53,7 @@ from bbot_tui.config import paths
 from bbot_tui.text import one_line
 
 __all__ = [
+    "REMEMBER_SECONDS",
     "UUID_RE",
     "AmbiguousAssistant",
     "AssistantLookupError",
