@@ -7,7 +7,10 @@ Ctrl+C (the run is cancelled on the server unless ``--detach``).
 Before anything is created, ``--assistant`` is resolved (id, graph id or name, through the
 assistants path the server answers: :mod:`bbot_tui.session.assistants`) and its entity id put
 in ``config.configurable``; a run the server still refuses leaves no thread behind
-(:mod:`bbot_tui.session.refusal`).
+(:mod:`bbot_tui.session.refusal`). A streamed run on an existing thread, which a refusal
+cannot leave anything behind for, sends the assistant an earlier command resolved
+(:class:`~bbot_tui.session.assistants.KnownAssistants`) and looks it up only if the server
+refuses the run: with the stream and the state read that reconciles it, two requests.
 """
 
 from __future__ import annotations
