@@ -422,3 +422,58 @@ def test_the_transcript_has_what_the_protocol_adds() -> None:
     assert (node.label, node.status, node.cause) == ("researcher", "interrupted", "c1")
     assert [(p.id, p.ns) for p in t.interrupts] == [("i1", ("tools:abc",))]
     assert (t.stop, reducer.status, t.warnings) == ("question", "interrupted", [])
+
+
+def test_the_setting_takes_the_values_of_the_flag() -> None:
+    from typing import get_args
+
+    from bbot_tui.api.literals import RunProtocol
+    from bbot_tui.config.settings import Profile
+
+    assert get_args(Profile.model_fields["protocol"].annotation) == get_args(RunProtocol)
+    assert Profile(name="p", base_url="http://127.0.0.1:1").protocol == "runs"
+
+
+def test_bbot_tui_run_takes_the_protocol_flag(
+    capsys: pytest.CaptureFixture[str], server_url: str
+) -> None:
+    from bbot_tui.cli.main import main
+
+    run = ["run", "--url", server_url, "--assistant", "chat", "--message", "hi"]
+    code = main([*run, "--protocol", "events", "--json"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0, out
+    summary = json.loads(out[-1])
+    assert summary["status"] == "success"
+    assert summary["messages"][-1]["content"] == "You said: hi. Here is a streamed answer."
+    modes = [json.loads(line).get("mode") for line in out[:-1]]
+    assert modes[0] == "lifecycle" and "messages" in modes  # the protocol's events, not /runs
+    runs = httpx.get(f"{server_url}/threads/{summary['thread_id']}/runs", timeout=30).json()
+    assert [r["kwargs"]["config"]["configurable"].get("__event_streaming_v2") for r in runs] == [
+        True
+    ]
+    assert main([*run, "--protocol", "x"])
+    assert "--protocol: 'x' is not one of auto, runs, events" in capsys.readouterr().err
+
+
+async def test_the_status_bar_says_a_run_used_the_event_protocol() -> None:
+    from textual.app import App, ComposeResult
+
+    from bbot_tui.tui.widgets.status_bar import StatusBar
+
+    class Bar(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusBar()
+
+    app = Bar()
+    async with app.run_test(size=(100, 3)) as pilot:
+        bar = app.query_one(StatusBar)
+        bar.status = "idle"
+        await pilot.pause()
+        assert "event protocol" not in bar.render().plain
+        bar.protocol = "events"
+        await pilot.pause()
+        assert "event protocol" in bar.render().plain
+        bar.protocol = "runs"
+        await pilot.pause()
+        assert "event protocol" not in bar.render().plain

@@ -18,6 +18,7 @@ from bbot_tui.api.literals import (
     MultitaskStrategy,
     OnCompletion,
     OnDisconnect,
+    RunProtocol,
     ThreadStatus,
 )
 from bbot_tui.cli.compare_args import add_compare_parser
@@ -91,6 +92,12 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--multitask-strategy", metavar=_one_of(MultitaskStrategy))
     p.add_argument("--if-not-exists", metavar=_one_of(IfNotExists))
     p.add_argument("--on-disconnect", metavar=_one_of(OnDisconnect))
+    p.add_argument(
+        "--protocol",
+        metavar=_one_of(RunProtocol),
+        help="runs API, thread-centric event protocol, or the latter where offered "
+        "(default: the profile's, else runs)",
+    )
     p.add_argument("--on-completion", metavar=_one_of(OnCompletion), help="stateless runs only")
     p.add_argument("--after-seconds", metavar="S")
     p.add_argument("--checkpoint-id", metavar="ID", help="re-run from this checkpoint")

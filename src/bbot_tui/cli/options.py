@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from bbot_tui.api.literals import DEFAULT_STREAM_MODES
+from bbot_tui.api.literals import DEFAULT_STREAM_MODES, RunProtocol
 from bbot_tui.api.models import RunCreate, RunCreateStateless
 from bbot_tui.cli.common import UsageError
 from bbot_tui.session.assistants import with_entity_id
@@ -30,6 +30,7 @@ __all__ = [
     "format_validation_error",
     "parse_json_flag",
     "resume_flag",
+    "run_protocol",
 ]
 
 _FLAGS: dict[str, str] = {
@@ -260,6 +261,20 @@ def resume_flag(args: argparse.Namespace) -> str | None:
     if args.resume_text is not None:
         return "--resume-text"
     return "--resume" if args.resume is not None else None
+
+
+def run_protocol(args: argparse.Namespace, profile_protocol: str | None) -> RunProtocol:
+    """The protocol of the run: ``--protocol``, else the profile's, else the runs API.
+
+    Raises:
+        UsageError: ``--protocol`` is not one of ``auto``, ``runs``, ``events``.
+    """
+    allowed: tuple[RunProtocol, ...] = get_args(RunProtocol)
+    value = getattr(args, "protocol", None) or profile_protocol or "runs"
+    for choice in allowed:
+        if value == choice:
+            return choice
+    raise UsageError(f"--protocol: {value!r} is not one of {', '.join(allowed)}")
 
 
 def check_something_to_send(args: argparse.Namespace, req: RunRequest) -> None:

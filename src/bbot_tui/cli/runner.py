@@ -42,6 +42,7 @@ from bbot_tui.cli.options import (
     build_run_request,
     check_something_to_send,
     resume_flag,
+    run_protocol,
 )
 from bbot_tui.cli.printer import TextPrinter, format_waterfall, summary
 from bbot_tui.cli.record import Recorder
@@ -407,7 +408,9 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
             assistant = known.assistant
         else:
             assistant = await _lookup(client, conn, args.assistant)
-        session = RunSession(client)
+        profile = conn.profile if conn.profile_applies else None
+        protocol = run_protocol(args, profile.protocol if profile is not None else None)
+        session = RunSession(client, protocol=protocol)
         try:
             return await _run_with(client, conn, args, output, base, assistant, session)
         except _REFUSED:
@@ -419,7 +422,7 @@ async def run_command(args: argparse.Namespace, output: Output) -> int:
             fresh = await _lookup(client, conn, args.assistant)
             if _same_assistant(fresh, assistant):
                 raise  # the same assistant: the refusal was about something else
-            session = RunSession(client)
+            session = RunSession(client, protocol=protocol)
             return await _run_with(client, conn, args, output, base, fresh, session)
 
 

@@ -276,7 +276,13 @@ class RunController:
 
         host = self._host
         self.transcript = Transcript()
-        self.session = RunSession(host.services.client, self.transcript, on_run=self._on_run)
+        profile = host.services.profile
+        self.session = RunSession(
+            host.services.client,
+            self.transcript,
+            on_run=self._on_run,
+            protocol=profile.protocol if profile is not None else "runs",
+        )
         if self._timings is not None:
             self._timings.clear()
         self._threads.set_current(thread_id, remember=remember)
@@ -460,6 +466,8 @@ class RunController:
         timing = self.transcript.timing
         bar.ttft, bar.tokens_per_second = timing.ttft, timing.tokens_per_second
         bar.rejoins = self._rejoins
+        if self.session is not None:
+            bar.protocol = self.session.outcome.protocol
         # the session applied the update already: compare with what the card last saw
         meta = self.transcript.meta_version
         if meta != self._card_meta or update.phase == "done":

@@ -87,6 +87,9 @@ class StatusBar(Widget):
     tokens_per_second: reactive[float | None] = reactive(None)
     """Streaming speed of the last run."""
     rejoins: reactive[int] = reactive(0)
+    protocol: reactive[str] = reactive("")
+    """The protocol the last run used (``events``: the thread-centric event protocol), shown
+    when it is not the runs API."""
     """How many times the last run's stream was rejoined."""
 
     _badge_cells = 0
@@ -123,6 +126,8 @@ class StatusBar(Widget):
             speed.append(f"{self.tokens_per_second:.0f} tok/s")
         if self.rejoins:
             speed.append(f"rejoined ×{self.rejoins}")
+        if self.protocol == "events":
+            speed.append("event protocol")
         field("speed", " · ".join(speed), "$text-muted", 50)
         field("notice", self.notice, "italic", 80)
         width = self.content_size.width or self.size.width
