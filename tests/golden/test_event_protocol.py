@@ -477,3 +477,32 @@ async def test_the_status_bar_says_a_run_used_the_event_protocol() -> None:
         bar.protocol = "runs"
         await pilot.pause()
         assert "event protocol" not in bar.render().plain
+
+
+async def test_stop_cancels_a_run_over_the_event_protocol(client: AgentClient) -> None:
+    """Stop is the runs API's cancel (the protocol has none): the run ends cancelled, the
+    streamed part of the answer kept as unsaved, as over the runs API."""
+    session = RunSession(client, protocol="events")
+    user = user_message("hi")
+    session.transcript.add_user_message("hi", user["id"])
+    body = RunCreate(
+        assistant_id="slow",
+        input={"messages": [user]},
+        config={"configurable": {"tokens": 400, "delay": 0.02}},
+    )
+    cancelled = False
+    async for _ in session.run(body, thread_id=(await client.threads.create()).thread_id):
+        streamed = [m for m in session.transcript.messages if m.role == "ai" and m.text]
+        if streamed and not cancelled:
+            cancelled = await session.cancel()
+    assert cancelled
+    assert (session.outcome.protocol, session.outcome.status) == ("events", "cancelled")
+    (answer,) = [m for m in session.transcript.messages if m.role == "ai"]
+    assert answer.unsaved and not answer.streaming and answer.text
+
+
+async def test_a_waited_run_is_refused_over_the_event_protocol(client: AgentClient) -> None:
+    session = RunSession(client, protocol="events")
+    body = RunCreate(assistant_id="chat", input={"messages": [user_message("hi")]})
+    with pytest.raises(UnsupportedOption, match="a waited run"):
+        await session.wait(body, thread_id=None)

@@ -254,7 +254,14 @@ class RunSession:
         thread_id: str | None,
         user_text: str | None = None,
     ) -> RunOutcome:
-        """Run with the wait endpoint and fill the transcript from the final state."""
+        """Run with the wait endpoint and fill the transcript from the final state.
+
+        Raises:
+            UnsupportedOption: ``protocol`` is ``events`` (its runs stream; ``auto`` waits
+                over the runs API).
+        """
+        if self.protocol == "events":
+            raise UnsupportedOption(["a waited run"], "the event protocol streams runs")
         if user_text:
             body, message_id = with_input_message_id(body, user_text)
             media = input_media(body.input, user_text)
