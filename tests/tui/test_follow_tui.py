@@ -306,6 +306,10 @@ async def test_followed_threads_announce_questions_and_ends(
         await wait_for(pilot, lambda: _attention(seen, "run_ended", watched), "the end")
         ended = _attention(seen, "run_ended", watched)[0]
         assert ended.duration is not None and ended.duration >= 0
+        # in the background only the runs' starts and ends are read (no tokens)
+        follower = follow.follower
+        assert follower is not None and follower.stream_mode == "lifecycle"
+        assert follower.stats.events <= 2 and follower.stats.runs == 2
         assert screen.transcript.messages == []  # the open conversation is untouched
 
         # opened, the thread is followed once (in the foreground), not twice

@@ -25,6 +25,7 @@ __all__ = [
     "RunProtocol",
     "StreamMode",
     "ThreadStatus",
+    "ThreadStreamMode",
 ]
 
 StreamMode: TypeAlias = Literal[
@@ -54,6 +55,10 @@ OnDisconnect: TypeAlias = Literal["cancel", "continue"]
 
 OnCompletion: TypeAlias = Literal["delete", "keep"]
 """What happens to a stateless run's temporary thread afterwards (``on_completion``)."""
+
+ThreadStreamMode: TypeAlias = Literal["lifecycle", "run_modes", "state_update"]
+"""What a thread's stream carries: its runs' start and end markers only (``lifecycle``), every
+event of its runs (``run_modes``, the default), or its state updates."""
 
 ThreadStatus: TypeAlias = Literal["idle", "busy", "interrupted", "error"]
 """A thread's ``status``, and the status filter of a thread search."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from bbot_tui.api.literals import IfExists, StreamMode, ThreadStatus
+from bbot_tui.api.literals import IfExists, ThreadStatus, ThreadStreamMode
 from bbot_tui.api.models import Thread, ThreadState
 from bbot_tui.api.transport import (
     HttpTransport,
@@ -172,10 +172,15 @@ class ThreadsClient:
         thread_id: str,
         *,
         last_event_id: str | None = None,
-        stream_mode: StreamMode | None = None,
+        stream_mode: ThreadStreamMode | None = None,
     ) -> contextlib.AbstractAsyncContextManager[StreamResponse]:
-        """``GET /threads/{id}/stream``: every run on the thread (never ends by itself)."""
-        params = {"stream_mode": stream_mode} if stream_mode else None
+        """``GET /threads/{id}/stream``: every run on the thread (never ends by itself).
+
+        ``stream_mode="lifecycle"`` asks for the runs' start and end markers only. The SDK
+        names the query parameter ``stream_mode``, langgraph-api reads ``stream_modes``: both
+        are sent.
+        """
+        params = {"stream_mode": stream_mode, "stream_modes": stream_mode} if stream_mode else None
         return self._http.open_stream(
             "GET", f"/threads/{thread_id}/stream", params=params, last_event_id=last_event_id
         )

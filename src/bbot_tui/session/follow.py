@@ -47,6 +47,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient, StreamResponse
 from bbot_tui.api.events import StreamEvent
+from bbot_tui.api.literals import ThreadStreamMode
 from bbot_tui.api.models import Run
 from bbot_tui.session.core import RETRYABLE, backoff, retry_delay
 from bbot_tui.session.reconciler import Reconciler
@@ -212,6 +213,9 @@ class ThreadFollower:
         use_stream: False polls from the start (tests; servers known to lack the stream).
         load: False when ``transcript`` shows the thread already (the TUI's open thread,
             which its own run session may be filling): it is not read again at the start.
+        stream_mode: what the thread stream carries; ``lifecycle`` (runs' starts and ends
+            only, each end reconciled from the state) costs next to nothing where nobody
+            watches the tokens (the TUI's background follows). None: every event.
 
     Attributes:
         session: the :class:`RunSession` whose reducer and transcript the followed runs fill
@@ -234,6 +238,7 @@ class ThreadFollower:
         reconnect_max: float = 10.0,
         use_stream: bool = True,
         load: bool = True,
+        stream_mode: ThreadStreamMode | None = None,
     ) -> None:
         self.client = client
         self.thread_id = thread_id
@@ -246,6 +251,7 @@ class ThreadFollower:
         self.reconnect_max = reconnect_max
         self.use_stream = use_stream
         self.load = load
+        self.stream_mode: ThreadStreamMode | None = stream_mode
         self.mode: FollowMode | None = None
         self.stats = FollowStats()
         self.next_delay = poll_min
@@ -309,7 +315,9 @@ class ThreadFollower:
                 cursor = self._dedup.new_connection(rejoin=False)
             else:
                 cursor = self._dedup.new_connection(rejoin=True)
-            ctx = self.client.threads.stream(self.thread_id, last_event_id=cursor)
+            ctx = self.client.threads.stream(
+                self.thread_id, last_event_id=cursor, stream_mode=self.stream_mode
+            )
             delivered = self.stats.events
             self._opened = False
             try:
@@ -317,10 +325,14 @@ class ThreadFollower:
                     yield update
                 reason = "the server closed the thread stream"
             except errors.Unprocessable:
-                if cursor is None or self._opened:
+                if self.stream_mode is not None and not self._opened:
+                    self.stream_mode = None  # a server that has no such mode: every event
+                    reason = "the server refused the stream mode"
+                elif cursor is None or self._opened:
                     raise
-                self._dedup = Deduplicator()  # the cursor was refused: go on from now
-                reason = "the server refused the resume cursor"
+                else:
+                    self._dedup = Deduplicator()  # the cursor was refused: go on from now
+                    reason = "the server refused the resume cursor"
             except errors.ApiError as exc:
                 if not self._opened and _unsupported(exc):
                     if isinstance(exc, errors.NotFound):

@@ -357,6 +357,8 @@ class FollowController:
                 transcript=follow.transcript,
                 skip=self._runs.started_here,
                 load=not follow.foreground,
+                # nobody watches a background thread's tokens: its runs' starts and ends
+                stream_mode=None if follow.foreground else "lifecycle",
             )
             follow.follower = follower
             if not follow.title:
