@@ -104,6 +104,7 @@ class NamespaceTree(Vertical):
         self._meta = -1
         self._timer: Timer | None = None
         self._tree: Tree[Path | None] | None = None
+        self._items: dict[Path, TreeNode[Path | None]] = {}
         self.chosen: Path | None = None
         """The namespace whose messages the view shows (None: all)."""
 
@@ -155,11 +156,18 @@ class NamespaceTree(Vertical):
             self.post_message(self.BranchChosen(None))
 
     def _draw(self, nodes: list[NamespaceNode]) -> None:
+        """Relabel the tree in place when only lifecycles or labels changed; else build it
+        again, the cursor kept on the namespace it was on."""
         tree = self.nodes
-        cursor = tree.cursor_node.data if tree.cursor_node is not None else None
-        tree.clear()
         root = tree.root
         root.set_label(self._root_label(len(nodes)))
+        if [n.path for n in nodes] == [p for p in self._items if p]:
+            for node in nodes:
+                self._items[node.path].set_label(node_label(node))
+            return
+        cursor = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.clear()  # a new root, labelled like the old one
+        root = tree.root
         items: dict[Path, TreeNode[Path | None]] = {(): root}
         for node in sorted(nodes, key=lambda n: len(n.path)):
             parent = items.get(node.parent, root)
@@ -168,9 +176,14 @@ class NamespaceTree(Vertical):
             if path:
                 item.allow_expand = bool(item.children)  # no fold mark on a leaf
         root.expand()
+        self._items = {n.path: items[n.path] for n in nodes} | {(): root}
         target = items.get(cursor) if cursor is not None else None
         if target is not None:
-            tree.move_cursor(target)
+            self.call_after_refresh(self._put_cursor, target)
+
+    def _put_cursor(self, node: TreeNode[Path | None]) -> None:
+        if self._items.get(node.data or ()) is node:
+            self.nodes.move_cursor(node)
 
     def _root_label(self, count: int) -> Text:
         text = Text(ALL, style="bold" if self.chosen is None else "")
