@@ -10,7 +10,9 @@ connection one round trip (its TCP handshake). Each action runs once per RTT (0,
 - ``first message``: a new conversation in that app (``n``, type, Enter);
 - ``next message``: a second message in it;
 - ``run new``: ``bbot-tui run --assistant chat --message …`` in a subprocess (a new thread);
-- ``run existing``: the same with ``--thread`` of an existing thread.
+- ``run existing``: the same with ``--thread`` of an existing thread, after ``run new`` (the
+  assistant it resolved is remembered, as for a user's second command);
+- ``run existing cold``: the same with nothing remembered (a fresh ``BBOT_TUI_HOME``).
 
 Per action: **req** (requests in all), **rt** (round trips on the critical path: the longest
 chain of requests each sent after the previous one's answer ended), **new** (connections
@@ -294,16 +296,24 @@ async def main() -> None:
                 per.update(await app_actions(proxy, chat, thread))
             finally:
                 await proxy.stop()
-            for name, extra in (("run new", ()), ("run existing", ("--thread", thread))):
-                runs = []
-                for _ in range(REPEAT):
-                    proxy = DelayProxy(host, int(port), rtt=rtt / 1000)
-                    await proxy.start()
-                    try:
-                        runs.append(await cli_action(proxy, home, *extra))
-                    finally:
-                        await proxy.stop()
-                per[name] = median(runs)
+            cli_runs: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+                ("run new", (), False),
+                ("run existing", ("--thread", thread), False),
+                ("run existing cold", ("--thread", thread), True),
+            )
+            # one proxy (one URL, as a user's server has) for every command at this RTT:
+            # what a command remembers of the server is found by the next
+            proxy = DelayProxy(host, int(port), rtt=rtt / 1000)
+            await proxy.start()
+            try:
+                for name, extra, cold in cli_runs:
+                    runs = []
+                    for _ in range(REPEAT):
+                        where = tempfile.mkdtemp(prefix="bbot-latency-home-") if cold else home
+                        runs.append(await cli_action(proxy, where, *extra))
+                    per[name] = median(runs)
+            finally:
+                await proxy.stop()
             results[rtt] = per
     finally:
         server.stop()
@@ -316,14 +326,21 @@ def _ms(value: float | None) -> str:
 
 def _print(results: dict[int, dict[str, Figures]], floor_server: float) -> None:
     rtts = sorted(results)
-    actions = ["start", "first message", "next message", "run new", "run existing"]
+    actions = [
+        "start",
+        "first message",
+        "next message",
+        "run new",
+        "run existing",
+        "run existing cold",
+    ]
     title = ARGS.label or f"bbot_tui from {ARGS.src}"
     print(f"\n{title}; server time to first token {floor_server * 1000:.0f} ms")
-    head = "| action        |" + "|".join(
+    head = "| action            |" + "|".join(
         f" RTT {r:>3} ms: req rt new ttft(floor) ready " for r in rtts
     )
     print(head + "|")
-    print("|" + "---------------|" + "|".join("-" * 43 for _ in rtts) + "|")
+    print("|" + "-------------------|" + "|".join("-" * 43 for _ in rtts) + "|")
     for action in actions:
         cells = []
         for rtt in rtts:
@@ -334,7 +351,7 @@ def _print(results: dict[int, dict[str, Figures]], floor_server: float) -> None:
                 f" {f.requests:>3} {f.round_trips:>2} {f.connections:>3}"
                 f" {ttft:>14} {_ms(f.ready):>6}  "
             )
-        print(f"| {action:<13} |" + "|".join(f"{c:<43}" for c in cells) + "|")
+        print(f"| {action:<17} |" + "|".join(f"{c:<43}" for c in cells) + "|")
     print("\nrequests at the largest RTT:")
     for action in actions:
         print(f"  {action}: " + ", ".join(results[rtts[-1]][action].lines))
