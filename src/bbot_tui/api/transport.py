@@ -395,6 +395,10 @@ class HttpTransport:
         use_env = trust_env and transport is None
         self.proxy = environment_proxy(self.base_url) if use_env else None
         try:
+            # httpx's default pool keeps an idle connection 5 s: a run's requests follow one
+            # another at once (the state read as the stream ends), so one connection serves
+            # them all even at 400 ms RTT (tests/cli/test_cli_requests.py). Longer would
+            # outlive the server's own keep-alive (uvicorn's is 5 s) and race its close.
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
                 auth=auth,
