@@ -127,6 +127,12 @@ MAIN_COMMANDS: tuple[PaletteCommand, ...] = (
         "#message-view",
     ),
     PaletteCommand(
+        "Expand / collapse reasoning",
+        "Of the selected (or last) answer with any (R)",
+        "toggle_reasoning",
+        "#message-view",
+    ),
+    PaletteCommand(
         "Follow the stream", "Scroll to the end and follow (End)", "scroll_end", "#message-view"
     ),
     PaletteCommand(
