@@ -5,12 +5,14 @@ the event log (toggled), the status bar and the footer. Below 100 columns the si
 (``ctrl+b`` shows them over the centre); from 160 columns on they get wider. Its stylesheet,
 ``styles/main.tcss``, is loaded by the app.
 
-The screen owns two collaborators, each with its own state:
+The screen owns collaborators, each with its own state (among them):
 
 * a :class:`~.thread_browser.ThreadBrowser`: the assistants, the selected assistant's threads
   (status filter, paging, delete, fork, rename) and the open thread;
 * a :class:`~.run_controller.RunController`: the open thread's transcript and run session, the
   run status, Stop and Detach, and the runs remembered for a rejoin after a restart.
+* a :class:`~.thread_follow.FollowController`: runs started elsewhere, shown live on the open
+  thread and announced for the threads followed in the background (``f`` in the thread list).
 
 The screen keeps the layout, the key bindings and their actions, the answers to its widgets'
 messages (each becomes a worker call), the views of the transcript (message view, interrupt card,
