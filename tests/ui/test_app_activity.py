@@ -60,18 +60,20 @@ def _line_of(view: MessageView, text: str) -> int:
 
 
 async def test_reasoning_collapsed_expandable_and_tool_output_streamed(server_url: str) -> None:
-    name, assistant_id = _assistant(server_url, "reasoning", delay=0.04)
+    name, assistant_id = _assistant(server_url, "reasoning", delay=0.1)
     app = make_app(_settings(server_url, assistant_id))
     async with app.run_test(size=(130, 60)) as pilot:
         screen = await pick(pilot, "reasoning", name)
         await send(pilot, "weather?")
         # the tool's output shows under its call while it runs, before its result
         first, second = FORECAST_LINES[0].strip(), FORECAST_LINES[1].strip()
-        await wait_for(
-            pilot, lambda: f"┊ {first}" in view_text(screen), "the tool's first streamed line"
-        )
-        text = view_text(screen)
-        assert "… running" in text and f"┊ {second}" not in text
+
+        def one_line_streamed() -> bool:
+            text = view_text(screen)
+            return f"┊ {first}" in text and f"┊ {second}" not in text and "… running" in text
+
+        await wait_for(pilot, one_line_streamed, "the tool's first streamed line alone")
+        await wait_for(pilot, lambda: f"┊ {second}" in view_text(screen), "its second line")
         await settle(pilot, screen)
         text = view_text(screen)
         assert "┊" not in text and "… running" not in text
