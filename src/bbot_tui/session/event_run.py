@@ -245,7 +245,10 @@ class EventStreamReader:
         ours = False
         ended = False
         failures = 0
-        since = self.cursors.get(thread_id)
+        cursor = self.cursors.get(thread_id)
+        # a later run on the thread: from a little before the cursor (the earlier runs'
+        # made-up events may be numbered a few places apart on this connection)
+        since = None if cursor is None else max(0, cursor - OVERLAP)
         reconnecting = False
         while True:
             opened_since = since
@@ -256,18 +259,18 @@ class EventStreamReader:
                     while True:
                         timeout = self.quiet if ended else self.watchdog
                         try:
-                            batch = await asyncio.wait_for(batches.__anext__(), timeout)
+                            # a timer, not wait_for (a task per read: a third of the time)
+                            async with asyncio.timeout(timeout):
+                                batch = await batches.__anext__()
                         except StopAsyncIteration:
                             break
                         except TimeoutError:
-                            if ended:
+                            if ended or not await self._active(thread_id, run_id):
                                 return
-                            if not await self._active(thread_id, run_id):
-                                return
-                            yield SessionUpdate(
-                                [], f"no event for {self.watchdog:.0f} s; the run goes on…"
-                            )
-                            continue
+                            # the read was cancelled, and the connection with it: reconnect
+                            raise errors.ConnectionDropped(
+                                f"no event for {self.watchdog:.0f} s; the run goes on"
+                            ) from None
                         shown = []
                         for raw in batch:
                             event = protocol_event(raw)
