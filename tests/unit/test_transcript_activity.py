@@ -188,9 +188,15 @@ def _task_start(task_id: str, call_id: str, name: str = "research") -> dict[str,
 def test_namespaces_from_the_runs_api_with_tasks() -> None:
     reducer = Reducer()
     t = reducer.transcript
+    reducer.apply(_event("custom", {"tool_call_id": "call_h", "delta": "from an earlier run"}))
     reducer.apply(_event("tasks", _task_start("aaa", "call_h")))
     reducer.apply(_event("tasks", _task_start("bbb", "call_g")))
     assert t.namespaces == {}
+    # the tasks start the tool executions (a resumed one starts over)
+    assert [(e.call_id, e.name, e.status, e.output) for e in t.tools.values()] == [
+        ("call_h", "research", "running", ""),
+        ("call_g", "research", "running", ""),
+    ]
     reducer.apply(_event(f"tasks|{TOOLS_A}", {"id": "t1", "name": "think", "input": {}}))
     reducer.apply(_event(f"messages|{TOOLS_B}", _chunk("Notes")))
     a, b = t.namespaces[(TOOLS_A,)], t.namespaces[(TOOLS_B,)]

@@ -247,8 +247,9 @@ class Activity:
         """A ``tasks`` event of the runs API: a task started or ended at ``ns``.
 
         A start of a task run for one tool call (``Send`` of a ``tool_call_with_context``,
-        how ``create_agent`` runs tools) remembers which call its task id stands for, so the
-        namespace ``node:<task id>`` it opens is labelled and caused by that call; a subagent
+        how ``create_agent`` runs tools) starts that call's tool execution and remembers which
+        call its task id stands for, so the namespace ``node:<task id>`` it opens is labelled
+        and caused by that call; a subagent
         (a task whose metadata has an ``lc_agent_name``) is labelled with its name. A result
         ends the namespaces its task ran (``node:<task id>`` under ``ns``).
         """
@@ -275,6 +276,8 @@ class Activity:
             call = payload["tool_call"]
             call_id = call.get("id") if isinstance(call.get("id"), str) else None
             self._tasks[task_id] = (str(call.get("name") or ""), call_id)
+            if call_id:  # the tool starts (again, when resumed: its old output goes)
+                self.tool_started(call_id, str(call.get("name") or ""), ns)
         if ns:
             self.seen(ns)
             metadata = data.get("metadata")
