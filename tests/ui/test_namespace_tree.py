@@ -82,7 +82,7 @@ async def test_the_tree_shows_the_lifecycle_and_filters_the_view() -> None:
         nodes.move_cursor(nodes.root.children[1])
         await pilot.press("enter")
         await _wait(pilot, lambda: view.branch == B)
-        assert app.chosen == [B]
+        assert app.chosen == [B] and tree.border_subtitle == "1 message shown"
         text = _text(view)
         assert "from B" in text and "from A" not in text and "the answer" not in text
         # the lifecycle changes in place, the cursor stays
@@ -95,6 +95,7 @@ async def test_the_tree_shows_the_lifecycle_and_filters_the_view() -> None:
         await pilot.press("enter")
         await _wait(pilot, lambda: view.branch is None)
         assert all(part in _text(view) for part in ("from A", "from B", "the answer"))
+        assert tree.border_subtitle == ""
 
         # a new run empties the tree: a chosen branch is dropped, the tree hides
         nodes.move_cursor(nodes.root.children[0])

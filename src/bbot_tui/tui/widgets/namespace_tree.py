@@ -7,8 +7,10 @@ and its label (the subagent's name, or the node that runs the subgraph). It show
 while the transcript's run has namespaces.
 
 Choosing a namespace (enter or a click) posts :class:`NamespaceTree.BranchChosen` with its path;
-the screen sets ``MessageView.branch`` to show only that branch's messages. Choosing the root
-posts ``None``: every message again. When the run's tree empties (a new run) with a branch
+the screen sets ``MessageView.branch`` to show only that branch's messages, and the tree's
+bottom border says how many there are (a subagent's messages are not in the thread state: the
+reconcile at the end of the run drops them, see ``docs/PROTOCOL.md``). Choosing the root posts
+``None``: every message again. When the run's tree empties (a new run) with a branch
 chosen, ``None`` is posted too.
 
 The widget reads the transcript it is given (``tree.transcript = transcript``) a few times a
@@ -25,6 +27,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 
+from bbot_tui.stream.activity import within
 from bbot_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -138,6 +141,8 @@ class NamespaceTree(Vertical):
     def refresh_tree(self) -> None:
         """Redraw the tree if the transcript's namespaces changed since the last look."""
         transcript = self.transcript
+        if self.chosen is not None:
+            self._count_shown()
         if not self.is_mounted or (
             transcript is not None and transcript.meta_version == self._meta
         ):
@@ -153,7 +158,17 @@ class NamespaceTree(Vertical):
             self._draw(nodes)
         if self.chosen is not None and self.chosen not in {n.path for n in nodes}:
             self.chosen = None
+            self._count_shown()
             self.post_message(self.BranchChosen(None))
+
+    def _count_shown(self) -> None:
+        """Say under the tree how many messages the chosen branch shows (nothing for all)."""
+        transcript, chosen = self.transcript, self.chosen
+        if chosen is None or transcript is None:
+            self.border_subtitle = ""
+            return
+        count = sum(1 for m in transcript.messages if within(m.ns, chosen))
+        self.border_subtitle = f"{count} message{'s' if count != 1 else ''} shown"
 
     def _draw(self, nodes: list[NamespaceNode]) -> None:
         """Relabel the tree in place when only lifecycles or labels changed; else build it
@@ -196,4 +211,5 @@ class NamespaceTree(Vertical):
         path = event.node.data
         self.chosen = path
         self.nodes.root.set_label(self._root_label(len(self._drawn)))
+        self._count_shown()
         self.post_message(self.BranchChosen(path))
