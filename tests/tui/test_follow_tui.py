@@ -14,11 +14,13 @@ import asyncio
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 
 from app_pilot import (
     own_assistant,
@@ -30,6 +32,7 @@ from app_pilot import (
     view_text,
     wait_for,
 )
+from faultproxy import FaultProxy
 from textual.pilot import Pilot
 
 from bbot_tui.stream.transcript import NOTE
@@ -324,3 +327,49 @@ async def test_followed_threads_announce_questions_and_ends(
         await wait_for(pilot, lambda: not screen.follows.followed, "unfollowed")
         assert profile.followed_threads == []
         assert not any("◉ followed" in row for row in thread_rows(screen))
+
+
+async def test_a_dropped_follow_is_healed_and_said_in_the_status_bar(server_url: str) -> None:
+    port = urlsplit(server_url).port
+    assert port is not None
+    proxy = FaultProxy(
+        "127.0.0.1",
+        port,
+        modes=("cut",),
+        cut_after=(1500, 4000),
+        arm_on="text/event-stream",
+        max_faults=1,
+        seed="tui-follow",
+    )
+    await proxy.start()
+    seen: list[Any] = []
+    try:
+        app, options = _app(proxy.url, seen)
+        async with app.run_test(**options) as pilot:
+            screen = await pick(pilot, "slow", own_assistant(server_url, "slow"))
+            assert screen.assistant is not None
+            notices: list[str] = []
+            screen.watch(screen.status_bar, "notice", lambda text: notices.append(text), init=False)
+            thread_id = _new_thread(server_url, screen.assistant.assistant_id)
+            screen.open_thread(thread_id)
+            await _following(pilot, screen, thread_id)
+            follow = screen.follows.open_follow
+            assert follow is not None and follow.follower is not None
+
+            body = {
+                "assistant_id": screen.assistant.assistant_id,
+                "input": _user("go"),
+                "context": {"tokens": 80, "delay": 0.02},
+                "stream_mode": MODES,
+                "stream_resumable": True,
+            }
+            _start_elsewhere(server_url, thread_id, body)  # not through the proxy
+            await wait_for(pilot, lambda: follow.runs_seen == 1, "the run")
+            await wait_for(pilot, lambda: follow.runs_seen == 1 and not follow.live_run, "its end")
+            assert proxy.faults_fired == 1 and follow.follower.stats.reconnects >= 1
+            assert any(n.startswith("following: ") and "reconnecting" in n for n in notices)
+            assert screen.status_bar.notice == "" and screen.status_bar.status == "done"
+            state = _state(server_url, thread_id)
+            assert _stored(screen) == [(m["id"], m["content"]) for m in state["values"]["messages"]]
+    finally:
+        await proxy.stop()

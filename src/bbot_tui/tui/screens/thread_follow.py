@@ -495,10 +495,10 @@ class FollowController:
         follow.phase = update.phase
         if not follow.foreground:
             return
-        if update.phase in ("reconnecting", "polling"):
+        if update.phase in ("reconnecting", "polling", "waiting"):
             self._show_notice(f"following: {update.text}")
-        elif self._notice and not follow.live_run:
-            self._show_notice("")
+        else:  # (re)connected: back to what the bar said before
+            self._show_notice(FOREIGN_NOTE if follow.live_run else "")
 
     def _show_notice(self, text: str) -> None:
         """Say something about the open thread's follow (never over the client's own run)."""
