@@ -9,7 +9,11 @@ server sends. Every figure is the median of ``--runs`` (3) runs with min–max, 
 - ``bbot parse+reduce``: :class:`AgentClient` stream batches → :class:`Reducer` (a transcript
   built, checked at the end);
 - ``langgraph_sdk parse``: ``client.runs.stream`` on the same stream (parse only);
-- bbot at 10k and 100k events: the cost per token must not grow with the transcript's length.
+- bbot at 10k and 100k events: the cost per token must not grow with the transcript's length;
+- ``bbot event protocol``: the same answer over the thread-centric event protocol (one
+  ``messages`` ``content-block-delta`` envelope per token, as langgraph-api 0.16 sends them,
+  unpadded) through the session's :class:`EventStreamReader` and :class:`EventReducer`; printed
+  as a ratio to the runs API's figure.
 
 Usage: ``.venv/bin/python bench/ingest.py [--events 100000] [--runs 3] [--profile]``.
 Three runs (the default, as ``make bench`` runs it) take ~1-2 minutes on a loaded 2-core
@@ -37,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from bbot_tui.api.client import AgentClient  # noqa: E402
+from bbot_tui.session.event_run import EventStreamReader  # noqa: E402
+from bbot_tui.stream.event_protocol import EventReducer  # noqa: E402
 from bbot_tui.stream.reducer import Reducer  # noqa: E402
 
 RECORDING = ROOT / "tests" / "golden" / "recordings" / "chat-tuple.jsonl"
@@ -68,6 +74,44 @@ def build_stream(n: int) -> tuple[list[bytes], str]:
         parts.append(token)
         payload = json.dumps([dict(chunk, content=token), meta], separators=(",", ":"))
         frames.append(f"event: {name}\r\ndata: {payload}\r\n\r\n".encode())
+    return frames, "".join(parts)
+
+
+def build_event_stream(n: int) -> tuple[list[bytes], str]:
+    """The same answer as ``n`` event-protocol envelopes (one per token), with the run's
+    lifecycle and the message's start and end around them."""
+    seq = 0
+
+    def frame(method: str, data: object, event_id: str | None = None) -> bytes:
+        nonlocal seq
+        seq += 1
+        envelope = {
+            "type": "event",
+            "event_id": event_id or f"1796259133385-{seq}",
+            "seq": seq,
+            "method": method,
+            "params": {"namespace": [], "timestamp": 1796259133385, "data": data},
+        }
+        payload = json.dumps(envelope, separators=(",", ":"))
+        return f"event: {method}\r\ndata: {payload}\r\nid: {seq}\r\n\r\n".encode()
+
+    lc = "synth:bench-run:lc||"
+    frames = [frame("lifecycle", {"event": "running", "graph_name": "chat"}, lc + "running")]
+    frames.append(frame("messages", {"event": "message-start", "role": "ai", "id": "m1"}))
+    block = {"type": "text", "text": ""}
+    frames.append(frame("messages", {"event": "content-block-start", "index": 0, "content": block}))
+    parts = []
+    for i in range(n):
+        token = f"tok{i:06d} "
+        parts.append(token)
+        delta = {"type": "text-delta", "text": token}
+        frames.append(
+            frame("messages", {"event": "content-block-delta", "index": 0, "delta": delta})
+        )
+    frames.append(frame("messages", {"event": "message-finish", "usage": {"output_tokens": n}}))
+    frames.append(
+        frame("lifecycle", {"event": "completed", "graph_name": "chat"}, lc + "completed")
+    )
     return frames, "".join(parts)
 
 
@@ -117,11 +161,11 @@ class StreamServer:
             writer.close()
 
 
-def _serve(n: int, ports: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _serve(n: int, ports: multiprocessing.Queue, events: bool = False) -> None:  # type: ignore[type-arg]
     """The child process: build the stream, serve it, report the port."""
 
     async def run() -> None:
-        frames, _ = build_stream(n)
+        frames, _ = build_event_stream(n) if events else build_stream(n)
         server = StreamServer(frames)
         await server.start()
         ports.put(server.url)
@@ -130,11 +174,11 @@ def _serve(n: int, ports: multiprocessing.Queue) -> None:  # type: ignore[type-a
     asyncio.run(run())
 
 
-def serve_in_child(n: int) -> tuple[str, multiprocessing.Process]:
+def serve_in_child(n: int, events: bool = False) -> tuple[str, multiprocessing.Process]:
     """Serve from another process, so the server's work does not count as the client's."""
     ctx = multiprocessing.get_context("fork")
     ports: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
-    process = ctx.Process(target=_serve, args=(n, ports), daemon=True)
+    process = ctx.Process(target=_serve, args=(n, ports, events), daemon=True)
     process.start()
     return ports.get(timeout=120), process
 
@@ -158,6 +202,16 @@ async def bbot(url: str, n: int, text: str) -> None:
     ):
         async for batch in response.batches():
             reducer.apply_batch(batch)
+    (message,) = reducer.transcript.messages
+    assert message.text == text and reducer.transcript.timing.tokens == n
+
+
+async def bbot_events(url: str, n: int, text: str) -> None:
+    reducer = Reducer()
+    async with AgentClient(url) as client:
+        reader = EventStreamReader(client, EventReducer(reducer))
+        async for _ in reader.follow("t", "bench-run"):
+            pass
     (message,) = reducer.transcript.messages
     assert message.text == text and reducer.transcript.timing.tokens == n
 
@@ -203,6 +257,9 @@ async def main(args: argparse.Namespace) -> None:
         children.append(child)
         streams[n] = (url, stream_text(n))
     big_url, big_text = streams[args.events]
+    events_url, child = serve_in_child(args.events, events=True)
+    children.append(child)
+    streams[-1] = (events_url, big_text)
     size = len(build_stream(1)[0][1])
     print(f"stream: {args.events:,} messages-tuple events of ~{size} bytes, one chunk each")
     print(f"runs: {args.runs} each (median, min–max); orjson: {_has_orjson()}")
@@ -232,6 +289,7 @@ async def _report(
     small_url, small_text = streams[small]
     names = ["raw httpx aiter_bytes", "bbot parse+reduce", "langgraph_sdk runs.stream"]
     names += [f"bbot parse+reduce, {small:,}", f"bbot parse+reduce, {n:,}"]
+    names += ["bbot event protocol"]
     wall: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
     plan = [
@@ -239,6 +297,7 @@ async def _report(
         (names[1], bbot, big_url, n, big_text),
         (names[2], sdk, big_url, n, big_text),
         (names[3], bbot, small_url, small, small_text),
+        (names[5], bbot_events, streams[-1][0], n, big_text),
     ]
     for _ in range(args.runs):  # interleaved: a load change on a shared machine hits all alike
         for name, fn, url, count, text in plan:
@@ -261,6 +320,9 @@ async def _report(
     print(f"bbot / sdk: {statistics.median(ours) / statistics.median(theirs):.2f}×")
     ratio = statistics.median(ours) / statistics.median(ours_small)
     print(f"bbot {n:,} / {small:,} events: {ratio:.2f}× the rate (1.0 = no growth per token)")
+    for title, table in (("wall", wall), ("CPU", cpu)):
+        ratio = statistics.median(table[names[5]]) / statistics.median(table[names[1]])
+        print(f"event protocol / runs API, the same {n:,}-token answer ({title}): {ratio:.2f}×")
 
 
 def _has_orjson() -> str:
