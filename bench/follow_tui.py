@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -241,11 +242,13 @@ def main() -> None:
             )
     finally:
         server.stop()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"\nThe real app, {SIZE[0]}x{SIZE[1]}, frames rendered, following {args.threads} threads "
         f"(the open one live, the others in the background); on each, another client streams "
         f"a run of {args.tokens} tokens at {args.delay * 1000:.0f} ms each; a key every 50 ms; "
-        f"median (min–max) of {runs} run(s), a fresh process each\n"
+        f"median (min–max) of {runs} run(s), a fresh process each; load average at the end "
+        f"{load} on {os.cpu_count()} CPUs (other work on the machine shows in the figures)\n"
     )
     print(
         table(
