@@ -15,7 +15,12 @@ a label on the screen shows the key's number; it is painted when a frame with it
 each side's tokens/s as received and on screen, frames written, peak RSS. The floor is the same
 screen with both answers already shown and nothing streaming. Figures only: nothing is asserted.
 
-Usage: ``.venv/bin/python bench/compare.py [--quick] [--runs N] [--tokens N] [--rate R]``.
+With ``--src DIR`` another source tree (e.g. a ``git worktree`` of an older commit) is measured
+in the same run by its own ``DIR/bench/compare.py``: the two take turns run by run, so that a
+load on a shared machine hits both alike; compare the two rows, not figures of two runs.
+
+Usage: ``.venv/bin/python bench/compare.py [--quick] [--runs N] [--tokens N] [--rate R]
+[--src DIR]``.
 """
 
 from __future__ import annotations
@@ -265,12 +270,35 @@ def child(kind: str, tokens: int, rate: float) -> dict[str, Any]:
     return result
 
 
+def _row(label: str, kind: str, results: list[dict[str, Any]]) -> list[str]:
+    """One row of the table: medians (min–max) of a scenario's runs."""
+
+    def col(key: str) -> list[float]:
+        return [r[key] for r in results if r.get(key) is not None]
+
+    received = col("received_tps_A") + col("received_tps_B")
+    shown = col("screen_tps_A") + col("screen_tps_B")
+    return [
+        label,
+        summary(received) if received else "–",
+        summary(shown) if shown else "–",
+        summary(col("handled_p50")) + " / " + summary(col("handled_p95")),
+        summary(col("painted_p50")) + " / " + summary(col("painted_p95")),
+        summary(col("keys")),
+        summary(col("rss")),
+        "p95 < 50" if kind == "stream" else "–",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,500 tokens a side, one run")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
     parser.add_argument("--tokens", type=int, default=5_000, help="tokens per side")
     parser.add_argument("--rate", type=float, default=500.0, help="tokens/s per side")
+    parser.add_argument(
+        "--src", help="also measure another source tree (DIR/bench/compare.py), runs alternating"
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -283,34 +311,23 @@ def main() -> None:
         return
     tokens = 1_500 if args.quick else args.tokens
     runs = 1 if args.quick else args.runs
-    script = Path(__file__).resolve()
+    trees = {"": Path(__file__).resolve()}
+    if args.src:
+        trees[f" ({args.src})"] = Path(args.src).resolve() / "bench" / "compare.py"
     rows = []
-    for label, kind in (
+    for scenario, kind in (
         (f"two sides at {args.rate:.0f} tokens/s each", "stream"),
         ("nothing streams (the floor)", "floor"),
     ):
-        results = [
-            run_child(script, [kind, str(tokens), str(args.rate)], timeout=900) for _ in range(runs)
-        ]
-        print(f"  {label}: {json.dumps(results)}", file=sys.stderr)
-
-        def col(key: str, results: list[dict[str, Any]] = results) -> list[float]:
-            return [r[key] for r in results if r.get(key) is not None]
-
-        received = col("received_tps_A") + col("received_tps_B")
-        shown = col("screen_tps_A") + col("screen_tps_B")
-        rows.append(
-            [
-                label,
-                summary(received) if received else "–",
-                summary(shown) if shown else "–",
-                summary(col("handled_p50")) + " / " + summary(col("handled_p95")),
-                summary(col("painted_p50")) + " / " + summary(col("painted_p95")),
-                summary(col("keys")),
-                summary(col("rss")),
-                "p95 < 50" if kind == "stream" else "–",
-            ]
-        )
+        by_tree: dict[str, list[dict[str, Any]]] = {tree: [] for tree in trees}
+        for _ in range(runs):
+            for tree, script in trees.items():
+                child_args = [kind, str(tokens), str(args.rate)]
+                by_tree[tree].append(run_child(script, child_args, timeout=900))
+        for tree, results in by_tree.items():
+            label = scenario + tree
+            print(f"  {label}: {json.dumps(results)}", file=sys.stderr)
+            rows.append(_row(label, kind, results))
     print(
         f"\nThe compare screen, {SIZE[0]}x{SIZE[1]}, frames rendered: two real sessions each "
         f"streaming a {tokens:,}-token Markdown answer from a loopback fake server, a key "

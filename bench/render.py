@@ -8,7 +8,12 @@ applied as the session would, at 1,000 tokens/s and at full speed, while a key i
 total time, key-to-handled and key-to-painted p50/p95, frames written and peak RSS; and the
 peak RSS after streaming ten answers into one thread.
 
-Usage: ``.venv/bin/python bench/render.py [--quick] [--runs N]``.
+With ``--src DIR`` another source tree (e.g. a ``git worktree`` of an older commit) is measured
+in the same run by its own ``DIR/bench/render.py`` (the streaming scenarios and the floor; the
+ten answers only here): the two take turns run by run, so that a load on a shared machine hits
+both alike.
+
+Usage: ``.venv/bin/python bench/render.py [--quick] [--runs N] [--src DIR]``.
 """
 
 from __future__ import annotations
@@ -178,10 +183,30 @@ def child_ten(tokens: int, answers: int) -> dict[str, Any]:
     return result
 
 
+def _row(label: str, target: str, results: list[dict[str, Any]]) -> list[str]:
+    """One row of the table: medians (min–max) of a scenario's runs."""
+
+    def col(key: str) -> list[float]:
+        return [r[key] for r in results if key in r]
+
+    return [
+        label,
+        summary(col("tps")) if col("tps") else "–",
+        summary(col("total"), "{:.2f}") if col("total") else "–",
+        summary(col("handled_p50")) + " / " + summary(col("handled_p95")),
+        summary(col("painted_p50")) + " / " + summary(col("painted_p95")),
+        summary(col("rss")),
+        target,
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="5,000 tokens, one run each")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
+    parser.add_argument(
+        "--src", help="also measure another source tree (DIR/bench/render.py), runs alternating"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -207,24 +232,18 @@ def main() -> None:
         ("full speed", ["stream", "full", str(tokens)], "≥ 10,000 tok/s"),
         ("nothing streams (the floor)", ["floor", str(tokens)], "–"),
     )
-    for label, child_args, target in scenarios:
-        results = [run_child(script, child_args) for _ in range(runs)]
-
-        def col(key: str, results: list[dict[str, Any]] = results) -> list[float]:
-            return [r[key] for r in results if key in r]
-
-        rows.append(
-            [
-                label,
-                summary(col("tps")) if col("tps") else "–",
-                summary(col("total"), "{:.2f}") if col("total") else "–",
-                summary(col("handled_p50")) + " / " + summary(col("handled_p95")),
-                summary(col("painted_p50")) + " / " + summary(col("painted_p95")),
-                summary(col("rss")),
-                target,
-            ]
-        )
-        print(f"  {label}: {json.dumps(results)}", file=sys.stderr)
+    trees = {"": script}
+    if args.src:
+        trees[f" ({args.src})"] = Path(args.src).resolve() / "bench" / "render.py"
+    for scenario, child_args, target in scenarios:
+        by_tree: dict[str, list[dict[str, Any]]] = {tree: [] for tree in trees}
+        for _ in range(runs):
+            for tree, tree_script in trees.items():
+                by_tree[tree].append(run_child(tree_script, child_args))
+        for tree, results in by_tree.items():
+            label = scenario + tree
+            rows.append(_row(label, target, results))
+            print(f"  {label}: {json.dumps(results)}", file=sys.stderr)
     print(
         f"\nStreaming a {tokens:,}-token Markdown answer into the real MessageView, "
         f"{SIZE[0]}x{SIZE[1]}, frames rendered, a key every 50 ms;"
