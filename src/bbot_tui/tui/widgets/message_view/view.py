@@ -96,6 +96,8 @@ ROLE_STYLES = (
 
 _preloaded = False
 """Whether the Markdown machinery was warmed up in this process (see :func:`preload`)."""
+_frozen_on_mount = False
+"""Whether a view already froze what start-up made (see :meth:`MessageView.on_mount`)."""
 
 
 def _thumb(bar: ScrollBar, size: int, virtual: int, window: int, position: float) -> list[Any]:
@@ -277,9 +279,19 @@ class MessageView(ScrollView, can_focus=True):
     # --- lifecycle ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        """Start the redraw timer (Textual calls ``ScrollView.on_mount`` too)."""
+        """Start the redraw timer (Textual calls ``ScrollView.on_mount`` too); the first view
+        of the process freezes what start-up made (see :func:`_preload_and_freeze`).
+
+        Only the first: a frozen object is never collected as part of a cycle, and a closed
+        screen is one (its widgets and their parents refer to each other), so a view frozen on
+        mount in a screen that is closed later (the compare screen's) kept that screen, its
+        views and every strip they drew for as long as the process ran.
+        """
+        global _frozen_on_mount
         self._ticker = self.set_interval(FRAME, self._tick, name="message-view-sync")
-        self.call_after_refresh(gc.freeze)  # see _preload_and_freeze
+        if not _frozen_on_mount:
+            _frozen_on_mount = True
+            self.call_after_refresh(gc.freeze)
 
     def notify_style_update(self) -> None:
         """Re-resolve colours (theme change); drop strips drawn with the old ones."""
