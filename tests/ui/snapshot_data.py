@@ -10,7 +10,9 @@ the screen looks like.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -130,12 +132,26 @@ class FixedServer:
             return self._json(state)
         if (method, path) == ("POST", f"/threads/{THREAD}/history"):
             return self._json([state])  # one checkpoint: no branches
+        # the open thread's live follow: no run, and a thread stream where nothing happens
+        if method == "GET" and path == f"/threads/{THREAD}/runs":
+            return self._json([])
+        if method == "GET" and path == f"/threads/{THREAD}/stream":
+            headers = {"content-type": "text/event-stream"}
+            return httpx.Response(200, headers=headers, stream=_QuietStream())
         self.unknown.append(f"{method} {path}")
         return httpx.Response(404, json={"detail": "Not Found"})
 
     @staticmethod
     def _json(data: Any) -> httpx.Response:
         return httpx.Response(200, json=data)
+
+
+class _QuietStream(httpx.AsyncByteStream):
+    """An event stream that stays open and says nothing (until the follow is cancelled)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        await asyncio.Event().wait()
+        yield b""
 
 
 def fixed_app(*, open_thread: bool = True) -> tuple[BbotApp, FixedServer]:

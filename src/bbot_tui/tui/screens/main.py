@@ -523,6 +523,8 @@ class MainScreen(Screen[None]):
             listeners.append(self._log_request)
 
     def _log_request(self, sent: Any) -> None:
+        if sent.method == "GET" and sent.path.split("?", 1)[0].endswith("/runs"):
+            return  # a listing (opening a thread, the live follow), not a run's request
         if "/runs" in sent.path or (sent.method == "POST" and sent.path == "/threads"):
             self.event_log.add_request(sent)
 
