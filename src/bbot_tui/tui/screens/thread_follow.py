@@ -306,7 +306,8 @@ class FollowController:
             if thread_id not in wanted:
                 self._stop(self._background.pop(thread_id))
         for thread_id in wanted:
-            if thread_id not in self._background:
+            known = self._background.get(thread_id)
+            if known is None or not known.active:  # new, or ended by a failure: again
                 self._background[thread_id] = self._start(FollowedThread(thread_id, False))
 
     def _connected(self) -> bool:
