@@ -26,6 +26,7 @@ PACKAGE_ROOT = Path(bbot_tui.__file__).parent
 HOMES = {
     PACKAGE_ROOT / "api" / "literals.py",
     PACKAGE_ROOT / "config" / "security.py",
+    PACKAGE_ROOT / "config" / "protocols.py",
 }
 """The modules where the values are written out (once)."""
 

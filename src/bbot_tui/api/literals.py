@@ -4,13 +4,16 @@ The request models (:mod:`bbot_tui.api.models`), the sub-clients, the run-option
 form, and the CLI's flags all use these types, and derive the tuples they show or check with
 :func:`typing.get_args` (``get_args(Durability)``) instead of typing the values again.
 
-This module imports nothing but :mod:`typing`: ``bbot_tui.cli.main`` builds its argument parser
-from it without loading pydantic or httpx before the first frame.
+This module imports nothing but :mod:`typing` (and :mod:`bbot_tui.config.protocols`, which
+holds ``RunProtocol`` for the settings and imports only :mod:`typing` too): ``bbot_tui.cli.main``
+builds its argument parser from it without loading pydantic or httpx before the first frame.
 """
 
 from __future__ import annotations
 
 from typing import Literal, TypeAlias
+
+from bbot_tui.config.protocols import RunProtocol
 
 __all__ = [
     "DEFAULT_STREAM_MODES",
@@ -76,8 +79,3 @@ then new B-Bot's."""
 DEFAULT_STREAM_MODES: tuple[StreamMode, ...] = ("messages-tuple", "updates")
 """What the transcript needs, and what bbot-tui asks for unless told otherwise: streamed text
 and tool calls, and node updates (which carry the interrupts)."""
-
-RunProtocol: TypeAlias = Literal["auto", "runs", "events"]
-"""Which streaming protocol runs use: the runs API, the thread-centric event protocol, or the
-event protocol where the server offers it (``auto``); docs/PROTOCOL.md, "The thread-centric
-event protocol"."""

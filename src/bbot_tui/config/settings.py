@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from bbot_tui.config import paths, secrets
+from bbot_tui.config.protocols import RunProtocol
 from bbot_tui.config.secrets import KeyStore
 from bbot_tui.config.security import (
     RESERVED_HEADERS,
@@ -128,12 +129,11 @@ class Profile(BaseModel):
     do. Off: connect directly with the bundled certificates, whatever the environment says.
     The key only ever goes to this profile's server (through an https proxy, in the tunnel)."""
 
-    protocol: Literal["auto", "runs", "events"] = "runs"
+    protocol: RunProtocol = "runs"
     """Which streaming protocol runs use: ``runs`` (the runs API, B-Bot's documented one),
     ``events`` (the thread-centric event protocol of recent Agent Servers) or ``auto`` (the
-    event protocol where the server offers it and a run's options fit it). The values are
-    ``bbot_tui.api.literals.RunProtocol``'s (config may not import the api package); the
-    ``--protocol`` flag of ``bbot-tui run`` overrides it."""
+    event protocol where the server offers it and a run's options fit it); the ``--protocol``
+    flag of ``bbot-tui run`` overrides it."""
 
     attachment_format: AttachmentFormat = "langchain"
     """How images and PDFs attached with ``@path`` are sent: ``langchain`` (LangChain's standard
