@@ -506,3 +506,15 @@ async def test_a_waited_run_is_refused_over_the_event_protocol(client: AgentClie
     body = RunCreate(assistant_id="chat", input={"messages": [user_message("hi")]})
     with pytest.raises(UnsupportedOption, match="a waited run"):
         await session.wait(body, thread_id=None)
+
+
+async def test_events_on_a_server_without_the_protocol_says_so() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    async with AgentClient("http://127.0.0.1:9", transport=httpx.MockTransport(answer)) as client:
+        session = RunSession(client, protocol="events")
+        body = RunCreate(assistant_id="chat", input={"messages": [user_message("hi")]})
+        with pytest.raises(Exception, match="does not offer the thread-centric event protocol"):
+            async for _ in session.run(body, thread_id=str(uuid.uuid4())):
+                pass

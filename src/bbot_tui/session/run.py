@@ -319,19 +319,26 @@ class RunSession:
 
         Raises:
             UnsupportedOption: ``protocol`` is ``events`` and the run cannot go over it.
+            ConfigError: ``protocol`` is ``events`` and the server does not offer it.
         """
         strict = self.protocol == "events"
         if thread_id is None or not isinstance(body, RunCreate):
             if strict:
                 raise UnsupportedOption(["a stateless run"], "the protocol runs on a thread")
             return None
-        if not strict:
-            try:
-                offer = await self.client.events.offers()
-            except errors.ApiError:
-                return None
-            if not offer.offered:
-                return None
+        try:
+            offer = await self.client.events.offers()
+        except errors.ApiError:
+            if strict:
+                raise
+            return None
+        if not offer.offered:
+            if strict:
+                raise errors.ConfigError(
+                    "the server does not offer the thread-centric event protocol",
+                    hint="run with --protocol runs or auto (or the profile's protocol)",
+                )
+            return None
         try:
             if body.command is not None:
                 answers, update, goto = respond_answers(body, self.transcript.interrupts)
