@@ -206,6 +206,11 @@ def test_an_existing_thread_without_a_remembered_assistant_makes_three(
     assert r.code == EXIT_OK, r.err
     assert requests == [STREAM, STATE], requests
     assert r.out == "── chat ──\nYou said: two. Here is a streamed answer.\n"
+    # a values stream starts with the thread's earlier messages: above the input, not printed
+    r, requests = counted(capsys, proxy, *args, "--message", "three", "--stream-mode", "values")
+    assert r.code == EXIT_OK, r.err
+    assert requests == [STREAM, STATE], requests
+    assert r.out == "You said: three. Here is a streamed answer.\n"
 
 
 def test_a_remembered_assistant_that_is_gone_is_looked_up_again(
