@@ -290,6 +290,7 @@ class ConnectionScreen(ModalScreen["Profile | None"]):
         if self._editing is not None and self._editing.name == data["name"].strip():
             data["last_assistant_id"] = self._editing.last_assistant_id
             data["last_thread_id"] = self._editing.last_thread_id
+            data["protocol"] = self._editing.protocol  # not on the form: kept as it was
         profile: Profile | None = None
         try:
             profile = Profile.model_validate(data)
