@@ -95,10 +95,14 @@ class ThinkingChatModel(BaseChatModel):
         ]
         for index, call in enumerate(self.tool_calls):
             args = json.dumps(call.get("args", {}), ensure_ascii=False)
-            first = tool_call_chunk(name=call["name"], args="", id=call.get("id"), index=index)
+            # content block indices are shared (reasoning 0, text 1, then the calls), as
+            # providers number them: a call at index 0 would overwrite the reasoning block
+            # when the server merges the chunks into content blocks (thread event protocol)
+            position = 2 + index
+            first = tool_call_chunk(name=call["name"], args="", id=call.get("id"), index=position)
             chunks.append(AIMessageChunk(content=[], tool_call_chunks=[first]))
             for i in range(0, len(args), _ARGS_PIECE):
-                piece = tool_call_chunk(args=args[i : i + _ARGS_PIECE], index=index)
+                piece = tool_call_chunk(args=args[i : i + _ARGS_PIECE], index=position)
                 chunks.append(AIMessageChunk(content=[], tool_call_chunks=[piece]))
         if not chunks or chunks[-1].tool_call_chunks:
             # usage and finish reason in an empty last chunk, as providers send them: LangChain

@@ -188,3 +188,38 @@ async def test_a_failed_subagent_is_marked_failed(server_url: str) -> None:
         assert any(
             line.startswith("✖ researcher · failed · researcher failed") for line in labels
         ), labels
+
+
+async def test_over_the_event_protocol(server_url: str) -> None:
+    """The same display fed by the thread event protocol: reasoning from its ``messages``
+    channel, the namespaces and their lifecycle from its ``lifecycle`` channel (no run options
+    needed)."""
+    from bbot_tui.config.settings import Profile, Settings
+
+    name, _ = _assistant(server_url, "reasoning")
+    subagent, _ = _assistant(server_url, "subagent", delay=0.2)
+    profile = Profile(name="local", base_url=server_url, protocol="events")
+    app = make_app(Settings(profiles={"local": profile}, active_profile="local"))
+    async with app.run_test(size=(130, 60)) as pilot:
+        screen = await pick(pilot, "reasoning", name)
+        await send(pilot, "weather?")
+        await settle(pilot, screen)
+        assert screen.status_bar.protocol == "events"
+        assert _shown(screen, THINK_FIRST) == _shown(screen, THINK_AFTER) == "collapsed"
+        view = screen.query_one(MessageView)
+        view.focus()
+        await pilot.press("R")
+        await pilot.pause()
+        assert _shown(screen, THINK_AFTER) == "expanded"
+
+        await pick(pilot, "subagent", subagent)
+        await send(pilot, "please ask")
+        tree = screen.query_one(NamespaceTree)
+
+        def marks() -> list[str]:
+            return sorted(status for path, _label, status, _error in tree.drawn if len(path) == 1)
+
+        await wait_for(pilot, lambda: marks() == ["running", "running"], "two running")
+        await settle(pilot, screen)
+        await wait_for(pilot, lambda: marks() == ["done", "interrupted"], "done and waiting")
+        assert {label for path, label, _s, _e in tree.drawn if len(path) == 1} == {"researcher"}
