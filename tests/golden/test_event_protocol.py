@@ -518,3 +518,21 @@ async def test_events_on_a_server_without_the_protocol_says_so() -> None:
         with pytest.raises(Exception, match="does not offer the thread-centric event protocol"):
             async for _ in session.run(body, thread_id=str(uuid.uuid4())):
                 pass
+
+
+def test_bbot_tui_run_detached_over_the_event_protocol(
+    capsys: pytest.CaptureFixture[str], server_url: str, tmp_path: Path
+) -> None:
+    from bbot_tui.cli.main import main
+
+    run = ["run", "--url", server_url, "--assistant", "chat", "--message", "hi"]
+    assert main([*run, "--protocol", "events", "--detach", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    runs = httpx.get(f"{server_url}/threads/{summary['thread_id']}/runs", timeout=30).json()
+    assert [r["run_id"] for r in runs] == [summary["run_id"]]
+    assert runs[0]["kwargs"]["config"]["configurable"].get("__event_streaming_v2") is True
+    # a recording is of the runs API: refused over the event protocol, nothing sent
+    record = str(tmp_path / "tape.jsonl")
+    assert main([*run, "--protocol", "events", "--record", record]) != 0
+    assert "--record: a recording is of the runs API" in capsys.readouterr().err
+    assert not Path(record).exists()

@@ -514,9 +514,13 @@ async def _start(
     (:meth:`_Follower.mark_history`) instead of in ``baseline``.
     """
     client = session.client
+    if args.record and session.protocol == "events":
+        raise UsageError("--record: a recording is of the runs API; use --protocol runs")
     if args.detach:
         assert thread_id is not None
-        return await _detach(client, conn, req, thread_id, output, json_mode=args.json)
+        return await _detach(
+            client, conn, req, thread_id, output, json_mode=args.json, protocol=session.protocol
+        )
     follower = _Follower(
         output,
         conn,
@@ -572,9 +576,20 @@ async def _detach(
     output: Output,
     *,
     json_mode: bool,
+    protocol: str = "runs",
 ) -> int:
-    """Start the run in the background (resumable, so ``join`` can replay it) and return."""
-    run = await client.runs.create(thread_id, detach_body(req.body))
+    """Start the run in the background (resumable, so ``join`` can replay it) and return.
+
+    Over the event protocol the run is started with ``run.start`` (its runs are always
+    resumable), and what it cannot carry is refused.
+    """
+    if protocol == "events":
+        from bbot_tui.session.event_run import run_start_params
+
+        run_id = await client.events.start_run(thread_id, run_start_params(detach_body(req.body)))
+        run = await client.runs.get(thread_id, run_id)
+    else:
+        run = await client.runs.create(thread_id, detach_body(req.body))
     join = _cmd("bbot-tui", "join", *_conn_flags(conn), thread_id, run.run_id)
     if json_mode:
         line = {
