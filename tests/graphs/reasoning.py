@@ -8,9 +8,14 @@
   ``[{"type": "reasoning", ...}, {"type": "text", ...}]``;
 - the ``forecast`` tool streams its output line by line while it runs, through
   ``ToolRuntime.emit_output_delta`` (the ``tools`` stream mode: ``tool-started``,
-  ``tool-output-delta``…, ``tool-finished``, on the runs API and on the thread event protocol's
-  ``tools`` channel) and through the stream writer (``custom`` events
-  ``{"tool_call_id", "delta"}``, for servers without the ``tools`` mode).
+  ``tool-output-delta``…, ``tool-finished``: the thread event protocol's ``tools`` channel; the
+  runs API refuses that mode) and through the stream writer (``custom`` events
+  ``{"tool_call_id", "delta"}``, what the runs API can carry).
+
+The thread event protocol runs a graph with ``astream_events(version="v3")``, which asks the
+graph only for the stream modes its transformers need (values, messages, lifecycle by
+default): :class:`ToolStream` is registered at compile time so the ``tools`` mode, and with it
+the ``tools`` channel, is streamed too.
 
 On a new question the model reasons, says one sentence and calls ``forecast`` with
 ``{"city": "Paris"}``; once the ToolMessage answers, it reasons again and answers quoting the
@@ -38,6 +43,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, ToolRuntime, tools_condition
+from langgraph.stream import StreamTransformer
 from pydantic import Field
 
 from bbot_tui.demo.fakes import split_words
@@ -204,10 +210,22 @@ async def model_node(state: MessagesState, config: RunnableConfig) -> dict[str, 
     return {"messages": [await model.ainvoke(messages)]}
 
 
+class ToolStream(StreamTransformer):
+    """Asks a v3 stream for the ``tools`` mode and lets its events through unchanged."""
+
+    required_stream_modes = ("tools",)
+
+    def init(self) -> dict[str, Any]:
+        return {}
+
+    def process(self, event: Any) -> bool:
+        return True
+
+
 _reasoning = StateGraph(MessagesState)
 _reasoning.add_node("model", model_node)
 _reasoning.add_node("tools", ToolNode([forecast]))
 _reasoning.add_edge(START, "model")
 _reasoning.add_conditional_edges("model", tools_condition, {"tools": "tools", END: END})
 _reasoning.add_edge("tools", "model")
-reasoning = _reasoning.compile(name="reasoning")
+reasoning = _reasoning.compile(name="reasoning", transformers=[ToolStream])

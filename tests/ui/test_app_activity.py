@@ -192,19 +192,24 @@ async def test_a_failed_subagent_is_marked_failed(server_url: str) -> None:
 
 async def test_over_the_event_protocol(server_url: str) -> None:
     """The same display fed by the thread event protocol: reasoning from its ``messages``
-    channel, the namespaces and their lifecycle from its ``lifecycle`` channel (no run options
-    needed)."""
+    channel, the tool's streamed output from its ``tools`` channel, the namespaces and their
+    lifecycle from its ``lifecycle`` channel (no run options needed)."""
     from bbot_tui.config.settings import Profile, Settings
 
-    name, _ = _assistant(server_url, "reasoning")
+    name, _ = _assistant(server_url, "reasoning", delay=0.1)
     subagent, _ = _assistant(server_url, "subagent", delay=0.2)
     profile = Profile(name="local", base_url=server_url, protocol="events")
     app = make_app(Settings(profiles={"local": profile}, active_profile="local"))
     async with app.run_test(size=(130, 60)) as pilot:
         screen = await pick(pilot, "reasoning", name)
         await send(pilot, "weather?")
+        # the tools channel streams the tool's output under its call
+        first = FORECAST_LINES[0].strip()
+        await wait_for(pilot, lambda: f"┊ {first}" in view_text(screen), "the streamed output")
         await settle(pilot, screen)
         assert screen.status_bar.protocol == "events"
+        (execution,) = screen.transcript.tools.values()
+        assert execution.output == "".join(FORECAST_LINES) and execution.status == "done"
         assert _shown(screen, THINK_FIRST) == _shown(screen, THINK_AFTER) == "collapsed"
         view = screen.query_one(MessageView)
         view.focus()
