@@ -536,3 +536,28 @@ def test_bbot_tui_run_detached_over_the_event_protocol(
     assert main([*run, "--protocol", "events", "--record", record]) != 0
     assert "--record: a recording is of the runs API" in capsys.readouterr().err
     assert not Path(record).exists()
+
+
+async def test_joining_a_run_of_the_event_protocol_over_the_runs_api(client: AgentClient) -> None:
+    """``bbot-tui join``, the rejoin offer and the follow read a run over the runs API; for a run
+    started over the event protocol its join stream replays protocol envelopes: they build the
+    same transcript, without a warning."""
+    thread_id = str(uuid.uuid4())
+    user = user_message("hi")
+    params = {
+        "assistant_id": "reasoning",
+        "input": {"messages": [user]},
+        "config": {"configurable": {"delay": 0.0}},
+    }
+    run_id = await client.events.start_run(thread_id, params)
+    session = RunSession(client)
+    session.transcript.add_user_message("hi", user["id"])
+    async for _ in session.join(thread_id, run_id):
+        pass
+    state = await client.threads.get_state(thread_id, subgraphs=True)
+    assert session.outcome.status == "success"
+    assert transcript_view(session.transcript.messages) == state_view(state.messages)
+    assert session.transcript.warnings == []
+    (execution,) = session.transcript.tools.values()  # from the tools events
+    assert execution.status == "done" and "Morning" in execution.output
+    assert any(m.reasoning for m in session.transcript.messages)

@@ -164,6 +164,7 @@ class EventReducer:
 
     def __init__(self, reducer: Reducer) -> None:
         self.reducer = reducer
+        reducer.envelopes = self.apply_envelope
         self.status: str | None = None
         self.error: str | None = None
         self._open: dict[tuple[str, ...], _Open] = {}
@@ -178,6 +179,14 @@ class EventReducer:
             "tasks": self._on_tasks,
             "checkpoints": self._on_checkpoints,
         }
+
+    def apply_envelope(self, raw: StreamEvent) -> None:
+        """Apply an SSE event whose data is a protocol envelope: what the runs API's join
+        stream replays for a run started over the protocol (``metadata`` aside, every event of
+        such a run is one, under its mode's name, without ``seq`` or ``event_id``)."""
+        event = protocol_event(raw)
+        if event is not None:
+            self.apply(event)
 
     def begin_run(self) -> None:
         """A new run (the reducer's own ``begin_run`` is the session's to call)."""
@@ -292,6 +301,8 @@ class EventReducer:
     def _tool_message(self, event: ProtocolEvent, opened: _Open) -> None:
         """A finished tool's output, mirrored as a ``tool`` message: merged whole, in the
         namespace of the tool (not the ``tools:<call id>`` one the server files it under)."""
+        if opened.id == f"tool-{opened.tool_call_id}":
+            return  # an id the server made up: the output had no message; the state's comes
         ns = _owner(event.ns)
         raw = {
             "type": "tool",

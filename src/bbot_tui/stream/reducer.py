@@ -69,6 +69,10 @@ class Reducer:
         self.transcript = t = transcript if transcript is not None else Transcript()
         self.stopwatch = Stopwatch()
         self.activity = Activity(t)
+        self.envelopes: Callable[[StreamEvent], None] | None = None
+        """Where an event whose data is a thread-event-protocol envelope goes (what the runs
+        API's join stream replays for a run started over that protocol); set by
+        :class:`~bbot_tui.stream.event_protocol.EventReducer`. None: such events are warned."""
         self._assembler = MessageAssembler(t)
         self._steps = NodeSteps(t)
         self._tuple = TupleMode(t, self._assembler, self._steps)
@@ -123,6 +127,11 @@ class Reducer:
         t = self.transcript
         if event.error is not None:
             self.warn(f"malformed {event.event or 'unnamed'} event ignored ({event.error})")
+            return
+        data = event.data
+        envelopes = self.envelopes
+        if envelopes and type(data) is dict and data.get("type") == "event" and "params" in data:
+            envelopes(event)
             return
         handler = self._handlers.get(event.mode)
         if handler is None:
