@@ -89,6 +89,9 @@ def protocol_event(raw: StreamEvent) -> ProtocolEvent | None:
     method = envelope.get("method")
     if not isinstance(params, dict) or not isinstance(method, str):
         return None
+    if method.startswith("custom:"):  # a named custom channel (the join stream's spelling)
+        params = {**params, "data": {"name": method[7:], "payload": params.get("data")}}
+        method = "custom"
     ns_raw = params.get("namespace")
     ns = tuple(str(s) for s in ns_raw) if isinstance(ns_raw, list) else ()
     seq = envelope.get("seq")

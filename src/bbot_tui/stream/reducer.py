@@ -130,7 +130,13 @@ class Reducer:
             return
         data = event.data
         envelopes = self.envelopes
-        if envelopes and type(data) is dict and data.get("type") == "event" and "params" in data:
+        if (
+            envelopes
+            and type(data) is dict
+            and data.get("type") == "event"
+            and type(data.get("params")) is dict
+            and type(data.get("method")) is str
+        ):
             envelopes(event)
             return
         handler = self._handlers.get(event.mode)
