@@ -1,7 +1,8 @@
 """What a growing message view costs the screen: it repaints itself, it never lays the screen out
-again (a layout per frame and per view cost a third of each frame in compare mode), and its
-scrollbar is repainted only when its thumb moves; it still follows the end, the scrollbar shows
-what it should, and a view sized by its content still grows."""
+again (a layout per frame and per view cost a third of each frame in compare mode); while an
+answer streams it scrolls in steps and repaints only the rows that changed in between; its
+scrollbar is repainted only when its thumb moves. It still follows the end (exactly once the
+answer is over), the scrollbar shows what it should, and a view sized by its content grows."""
 
 from __future__ import annotations
 
@@ -72,6 +73,12 @@ def _drawn(bar: ScrollBar, virtual: int, window: int, position: float) -> list[A
     ).segments
 
 
+def _end_in_view(view: MessageView) -> bool:
+    """The last line of the content is on screen."""
+    top, total = view.scroll_offset.y, view.strip_layout.total
+    return top < total <= top + view.scrollable_content_region.height
+
+
 def _thumb_is_exact(view: MessageView) -> bool:
     """The scrollbar draws the view's height and position as they are now."""
     bar = view.vertical_scrollbar
@@ -99,17 +106,80 @@ async def test_a_growing_answer_repaints_the_view_without_laying_out_the_screen(
             view.sync(force=True)
             await pilot.pause()
             assert view.scroll_offset.y == view.max_scroll_y  # following, every frame
+            assert _end_in_view(view)
             assert _thumb_is_exact(view)
 
         assert _layouts(posted, view) == []
         assert not [m for m in posted if isinstance(m, Layout)]  # nobody laid the screen out
-        assert view.virtual_size.height == view.strip_layout.total
-        assert view.virtual_size.height > 2 * 40 * 2
+        total, room = view.strip_layout.total, view.scrollable_content_region.height // 3
+        assert total <= view.virtual_size.height <= total + room  # room below the end
+        assert total > 2 * 40 * 2
         assert view.follow
-        assert any("Paragraph 159" in line for line in _screen(view)[-4:])
+        assert any("Paragraph 159" in line for line in _screen(view))
         bar = view.vertical_scrollbar
         assert bar.region.height == view.scrollable_content_region.height  # shown, full height
-        assert bar.window_virtual_size == view.virtual_size.height or _thumb_is_exact(view)
+
+        message.streaming = False  # the answer is over: its end at the bottom, exactly
+        transcript.touch(message)
+        view.sync(force=True)
+        await pilot.pause()
+        assert view.virtual_size.height == view.strip_layout.total
+        assert view.scroll_offset.y == view.max_scroll_y
+        assert any("Paragraph 159" in line for line in _screen(view)[-3:])
+        assert _thumb_is_exact(view)
+
+
+async def test_a_streaming_answer_scrolls_in_steps_and_repaints_only_what_changed() -> None:
+    app = PaneApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(MessageView)
+        transcript = Transcript()
+        view.transcript = transcript
+        message = _answer(transcript)
+        _grow(transcript, message, 0, 40)
+        message.append("The last paragraph grows")
+        transcript.touch(message)
+        view.sync(force=True)
+        await pilot.pause()
+        height = view.size.height
+        rows: list[int] = []
+        draw = view.render_line
+
+        def counted(y: int) -> Any:
+            rows.append(y)
+            return draw(y)
+
+        view.render_line = counted  # type: ignore[method-assign]
+
+        top, repainted = view.scroll_offset.y, []
+        for _ in range(12):  # a word at a time: the last line(s) change, a line now and then
+            message.append(" word")
+            transcript.touch(message)
+            view.sync(force=True)
+            await pilot.pause()
+            if view.scroll_offset.y == top:
+                repainted.append(len(rows))
+            top = view.scroll_offset.y
+            rows.clear()
+        assert len(repainted) >= 10  # a scroll at most when the line wrapped
+        assert 0 < max(repainted) <= 3  # the growing line (and the cursor under it)
+        assert any("word word word" in line for line in _screen(view))
+
+        scrolls, top, still = 0, view.scroll_offset.y, []
+        for i in range(40, 100):  # two lines a redraw: steps of a third of the view
+            _grow(transcript, message, i, i + 1)
+            view.sync(force=True)
+            await pilot.pause()
+            assert _end_in_view(view)
+            if view.scroll_offset.y != top:
+                scrolls, top = scrolls + 1, view.scroll_offset.y
+                assert len(rows) >= height - 1  # a scroll repaints every row
+            else:
+                still.append(len(rows))
+            rows.clear()
+        assert 5 < scrolls < 30
+        # in between, the new lines only (Textual repaints the whole view once when it blurs)
+        assert len(still) > 30 and sorted(still)[-2] <= 4
 
 
 async def test_the_scrollbar_repaints_only_when_its_thumb_moves() -> None:

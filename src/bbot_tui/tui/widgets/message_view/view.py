@@ -8,6 +8,13 @@ redraw spaces out the next, so keys stay responsive). Long threads are drawn laz
 is split and rendered only when it comes near the viewport; until then its height is a guess.
 Model output is sanitized and never parsed as markup.
 
+What a redraw costs the screen: the view grows without a layout of the screen (only when its
+scrollbar comes or goes, or a dimension is ``auto``); only the rows whose content changed are
+repainted; while an answer streams the view follows its end in steps (:data:`FOLLOW_AHEAD`), so
+that most redraws repaint a line or two instead of every row (two views side by side, each
+streaming at 500 tokens/s, spent most of the event loop repainting); its scrollbar is given new
+values only when its thumb moves. Once the answer is over its end is at the bottom again.
+
 Interface (the screen sets attributes down; the view posts messages up):
 
 * ``view.transcript = transcript`` shows a transcript (at its end, following);
@@ -60,6 +67,7 @@ if TYPE_CHECKING:
     from bbot_tui.tui.widgets.message_view.entry import Entry
     from bbot_tui.tui.widgets.message_view.layout import LineAnchor
 __all__ = [
+    "FOLLOW_AHEAD",
     "GUTTER",
     "PREFETCH_IDLE",
     "PREFETCH_PAGES",
@@ -81,6 +89,12 @@ PREFETCH_IDLE = 0.08
 """How long the view must be still (no scroll, no redraw) before drawing ahead starts (s)."""
 PREFETCH_PAUSE = 0.002
 """The pause (s) between two slices of drawing ahead."""
+FOLLOW_AHEAD = 0.25
+"""While an answer streams, the view follows its end in steps: a scroll leaves room below the
+end for the lines expected in this long (s) at the rate they came lately (none at a slow
+rate, at most a third of the view), so that the redraws in between repaint only the lines that
+changed; a scroll repaints every line (two views side by side at 500 tokens/s scrolled every
+frame, ~30 times a second each)."""
 ROLE_STYLES = (
     "human",
     "ai",
@@ -264,6 +278,13 @@ class MessageView(ScrollView, can_focus=True):
         self._ticker: Timer | None = None
         self._prefetch_pending = False
         self._prefetch_at = 0.0
+        self._growth = 0.0
+        """Lines a second the content grew by lately (while streaming)."""
+        self._grown_at = 0.0
+        self._grown_total = 0
+        self._painted: list[tuple[Any, ...] | None] = []
+        """What each row of the view shows as last painted (see :meth:`_row`)."""
+        self._painted_top = -1
 
     @property
     def strip_layout(self) -> StripLayout:
@@ -509,14 +530,22 @@ class MessageView(ScrollView, can_focus=True):
         base = self._palette.base
         if width <= 0:
             return Strip.blank(max(0, self.size.width), base)
-        located = self._layout.locate(self.scroll_offset.y + y)
+        top = self.scroll_offset.y
+        located = self._layout.locate(top + y)
+        painted = self._painted
+        if top != self._painted_top or len(painted) != self.size.height:
+            self._painted_top = top
+            self._painted = painted = [None] * self.size.height
         if located is None:
+            if y < len(painted):
+                painted[y] = None
             return Strip.blank(width, base)
         entry, block, offset = located
         content_width = self._content_width
         selected = entry.key == self._selection.key
         if block is None:
             content = Strip.blank(content_width, base)
+            shown: Strip | None = None
         else:
             selected = selected and block.kind != "gap"
             strips = block.strips
@@ -526,8 +555,14 @@ class MessageView(ScrollView, can_focus=True):
             offset -= block.gap
             if strips is None or offset < 0 or offset >= len(strips):
                 content = Strip.blank(content_width, base)
+                shown = None
             else:
-                content = strips[offset]
+                content = shown = strips[offset]
+        label = (
+            self._labels.get(entry.key) if block is not None and block.kind == "header" else None
+        )
+        if y < len(painted):
+            painted[y] = (selected, label, shown)
         if self._finder.active:
             content = self._finder.paint(content, self.scroll_offset.y + y, *self._matches())
         if block is not None and block.kind == "header" and entry.key in self._labels:
@@ -560,8 +595,62 @@ class MessageView(ScrollView, can_focus=True):
             self._finder.refresh()
         self._warm_up()
         self._settle()
-        self.refresh()
+        self._measure_growth()
+        self._repaint()
         self.call_after_refresh(self._sync.paced, began)
+
+    def _measure_growth(self) -> None:
+        """Follow how fast the content grows (lines a second, smoothed over a few redraws)."""
+        total = self._layout.total
+        now = time.monotonic()
+        grown = total - self._grown_total
+        if grown > 0 and self._grown_total > 0:
+            rate = grown / max(FRAME, now - self._grown_at)
+            self._growth = rate if self._growth <= 0 else 0.6 * self._growth + 0.4 * rate
+        if grown != 0:
+            self._grown_at = now
+        self._grown_total = total
+
+    def _row(self, line: int) -> tuple[Any, ...] | None:
+        """What ``line`` shows, as :meth:`render_line` records it: whether it is selected, the
+        branch label drawn over it and its strip (None for a blank line; None past the end).
+        Two rows that record the same look the same, whatever block they come from."""
+        located = self._layout.locate(line)
+        if located is None:
+            return None
+        entry, block, offset = located
+        selected = entry.key == self._selection.key
+        shown = label = None
+        if block is not None:
+            selected = selected and block.kind != "gap"
+            offset -= block.gap
+            strips = block.strips
+            if strips is not None and 0 <= offset < len(strips):
+                shown = strips[offset]
+            elif offset >= 0:
+                return ()  # not drawn yet: never equal to what was painted
+            if block.kind == "header":
+                label = self._labels.get(entry.key)
+        return (selected, label, shown)
+
+    def _repaint(self) -> None:
+        """Repaint the rows whose content changed since they were painted: only the growing
+        lines of an answer, unless the view scrolled (then every row; also while a search is
+        shown, as its highlights move)."""
+        top = self.scroll_offset.y
+        painted = self._painted
+        height = self.size.height
+        if self._finder.active or top != self._painted_top or len(painted) != height:
+            self.refresh()
+            return
+        first = -1
+        for y in range(height + 1):
+            changed = y < height and self._row(top + y) != painted[y]
+            if changed and first < 0:
+                first = y
+            elif not changed and first >= 0:
+                self.refresh_lines(top + first, y - first)
+                first = -1
 
     def _settle(self) -> None:
         """Measure what is in view, keep following, and publish the virtual size."""
@@ -573,17 +662,48 @@ class MessageView(ScrollView, can_focus=True):
             view = self.scrollable_content_region.height
             for _ in range(10):
                 total = layout.total
-                top = max(0, total - view) if self.follow else self.scroll_offset.y
+                top = self._follow_top(total, view) if self.follow else self.scroll_offset.y
                 if not layout.measure(top, top + view):
                     break
-            total = layout.total
-            self._publish_size(total)
             if self.follow:
-                self._scroll_to_line(max(0, total - view))
+                self._show_end()
+            else:
+                self._publish_size(self._kept_height())
             self._update_scrollbar()
         finally:
             self._settling = False
         self._schedule_prefetch()
+
+    def _streaming(self) -> bool:
+        """Whether an answer is streaming (its entry is one of the last)."""
+        return any(entry.message.streaming for entry in self._layout.entries[-4:])
+
+    def _follow_top(self, total: int, view: int) -> int:
+        """The first line shown while following ``total`` lines (see :data:`FOLLOW_AHEAD`)."""
+        end = max(0, total - view)
+        if end == 0 or self.styles.auto_dimensions or not self._streaming():
+            return end
+        top = self.scroll_offset.y
+        most = view // 3
+        if top + view - most <= total <= top + view:
+            return top  # the end is in view, in the room left below it: no scroll
+        room = min(most, int(self._growth * FOLLOW_AHEAD))
+        return max(0, total + room - view)
+
+    def _show_end(self) -> None:
+        """Publish the size and scroll so that the end is in view (following)."""
+        total = self._layout.total
+        view = self.scrollable_content_region.height
+        top = self._follow_top(total, view)
+        self._publish_size(max(total, top + view) if top > 0 else total)
+        self._scroll_to_line(top)
+
+    def _kept_height(self) -> int:
+        """The virtual height when not following: the content, and the room left below it
+        while it was followed as far as it is in view (it goes when scrolled away)."""
+        view = self.scrollable_content_region.height
+        shown = min(self.virtual_size.height, self.scroll_offset.y + view)
+        return max(self._layout.total, shown)
 
     def _scroll_to_line(self, y: int) -> None:
         self._auto = True
@@ -601,8 +721,9 @@ class MessageView(ScrollView, can_focus=True):
         (~6 ms each with two views side by side, a third of a frame), although only the
         scrollable height changed. The view's own size depends on its virtual size only when a
         dimension is ``auto``, and the scrollbar is added to or removed from the screen only
-        when it appears or goes. In every other case only this view is repainted; the caller
-        tells the scrollbar once it has scrolled too (:meth:`_update_scrollbar`).
+        when it appears or goes. In every other case only the rows of this view that changed
+        are repainted (:meth:`_repaint`); the caller tells the scrollbar once it has scrolled
+        too (:meth:`_update_scrollbar`).
         """
         size = Size(self._width, total)
         if size == self.virtual_size:
@@ -611,7 +732,7 @@ class MessageView(ScrollView, can_focus=True):
             self.virtual_size = size
             return
         self.set_reactive(MessageView.virtual_size, size)
-        self.refresh()
+        self._repaint()
 
     def _update_scrollbar(self) -> None:
         """Give the vertical scrollbar the view's height and position, when that changes what
@@ -714,11 +835,10 @@ class MessageView(ScrollView, can_focus=True):
         if self.follow or anchor is None:
             self._settling = True  # publish the size without scheduling another slice
             try:
-                total = self._layout.total
-                self._publish_size(total)
                 if self.follow:
-                    view = self.scrollable_content_region.height
-                    self._scroll_to_line(max(0, total - view))
+                    self._show_end()
+                else:
+                    self._publish_size(self._kept_height())
                 self._update_scrollbar()
             finally:
                 self._settling = False
