@@ -10,19 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from app_pilot import own_assistant, pick, send, settings_for, settle, view_text
+from app_pilot import pick, send, settings_for, settle, view_text
 
 from bbot_tui.config.settings import Profile
 from bbot_tui.tui.app import make_app
 
 
 async def test_a_run_over_the_event_protocol_in_the_app(server_url: str) -> None:
-    name = own_assistant(server_url, "chat")
     settings = settings_for(server_url)
     settings.profiles["local"] = Profile(name="local", base_url=server_url, protocol="events")
     app = make_app(settings)
     async with app.run_test(size=(130, 40)) as pilot:
-        screen = await pick(pilot, "chat", name)
+        screen = await pick(pilot, "chat")
         await send(pilot, "hello over events")
         await settle(pilot, screen)
         session: Any = screen.session
