@@ -151,8 +151,8 @@ class _GapTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
-        if not request.url.path.endswith("/stream/events"):
-            return response
+        if not request.url.path.endswith("/stream/events") or response.status_code != 200:
+            return response  # commands, and the detection's probes
         body = json.loads(request.content or b"{}")
         self.streams.append(body)
         first = len(self.streams) == 1
