@@ -322,6 +322,35 @@ async def test_the_same_alert_is_told_once() -> None:
         assert app.alerts.attention(other).toast
 
 
+async def test_alerts_at_once_are_one_toast_and_one_ring() -> None:
+    app = _app(bell=True)
+    rings: list[None] = []
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.ready.wait()
+        app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+        asked = "approve the deploy? " * 20
+        for i in range(20):
+            app.post_message(AttentionNeeded("interrupt", f"thread-{i}", f"T{i}", asked))
+        app.post_message(AttentionNeeded("run_ended", "thread-x", title="Report", duration=99.0))
+        # the follow and the inbox both saw thread-0's question, one of them cut it shorter
+        app.post_message(AttentionNeeded("interrupt", "thread-0", title="T0", detail=asked[:150]))
+
+        def told() -> list[Any]:
+            return [n for n in app._notifications if n.title != "Connection"]
+
+        await _until(pilot, lambda: bool(told()), "the toast")
+        await pilot.pause(0.5)
+        notes = told()
+        assert len(notes) == 1, [n.message for n in notes]
+        assert notes[0].title == "20 waiting for you, 1 run ended"
+        assert notes[0].message == "T0, T1, T2 and 18 more"
+        assert notes[0].severity == "warning"
+        assert len(rings) == 1
+        app.post_message(AttentionNeeded("interrupt", "thread-late", title="Late"))
+        await _until(pilot, lambda: len(told()) == 2, "a later alert's own toast")
+        assert told()[-1].title == "waiting for you"
+
+
 async def test_the_palette_turns_each_alert_off_and_on() -> None:
     app = _app()
     async with app.run_test(size=(120, 30)):

@@ -13,8 +13,14 @@ shows, for the thread the user is looking at. Otherwise (the terminal window is 
 the app shows another thread, the inbox or another screen) each enabled kind is used: the bell,
 the desktop notification and the toast. A ``run_ended`` alert needs a run at least
 ``long_run_seconds`` long (one without a duration, which its poster could not measure, is
-told). The same alert for the same thread within :data:`REPEAT_SECONDS`
-is told once (the follow and the inbox may both see one interrupt).
+told). The same alert for the same thread within :data:`REPEAT_SECONDS` is told once (the
+follow and the inbox may both see one interrupt).
+
+**Together.** Alerts that arrive within :data:`GROUP_SECONDS` of the first are told together:
+one bell, one desktop notification and one toast that name them all ("3 threads need you").
+Twenty followed threads stopping on the same question at once are one toast, not twenty (each
+toast is a widget mounted on the screen, and twenty of them cost the next key press a tenth
+of a second).
 
 Terminal focus is Textual's ``App.app_focus``: Textual turns on focus reporting (mode 1004)
 and the terminal reports ``ESC [ I`` / ``ESC [ O``; a key press or a click also counts as focus.
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APP_NAME",
     "BODY_LIMIT",
+    "GROUP_SECONDS",
     "REPEAT_SECONDS",
     "THRESHOLD_STEPS",
     "TITLE_LIMIT",
@@ -90,7 +97,17 @@ BODY_LIMIT = 200
 """The longest notification body, in characters."""
 
 REPEAT_SECONDS = 10.0
-"""The same alert (kind, thread, detail) within this many seconds is told once."""
+"""The same alert (kind, thread, what it says) within this many seconds is told once."""
+
+DETAIL_KEY = 120
+"""How much of an alert's text makes it "the same" (the follow and the inbox cut it at
+different lengths)."""
+
+GROUP_SECONDS = 0.25
+"""Alerts arriving within this many seconds of the first are told together."""
+
+GROUP_NAMES = 3
+"""How many threads a grouped alert names before "and N more"."""
 
 THRESHOLD_STEPS = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 """The long-run thresholds the palette steps through, in seconds."""
@@ -226,6 +243,7 @@ class Alerter:
         self._environ = environ
         self._protocol: NotificationProtocol | None = None
         self._told: dict[tuple[str, str, str], float] = {}
+        self._pending: list[tuple[AttentionNeeded, AlertDecision]] = []
         self.waiting = 0
         """How many threads wait for a human (the last ``WaitingCount``)."""
 
@@ -289,47 +307,83 @@ class Alerter:
         return AlertDecision(bell=settings.bell, desktop=settings.desktop, toast=settings.toast)
 
     def attention(self, message: AttentionNeeded) -> AlertDecision:
-        """Tell the user, as :meth:`decide` says (once per :data:`REPEAT_SECONDS`).
+        """Tell the user, as :meth:`decide` says (once per :data:`REPEAT_SECONDS`), together
+        with the alerts of the next :data:`GROUP_SECONDS`.
 
         Args:
             message: The interrupt or the ended run.
 
         Returns:
-            What was done.
+            What will be done for it (:data:`SILENT` when it is not told).
         """
         decision = self.decide(message)
         if not decision.any or self._repeated(message):
             return SILENT
-        title, body = self._texts(message)
-        if decision.bell:
+        self._pending.append((message, decision))
+        if len(self._pending) == 1:
+            self._app.set_timer(GROUP_SECONDS, self.flush, name="alerts")
+        return decision
+
+    def flush(self) -> None:
+        """Tell what is pending: one bell, one desktop notification, one toast for all."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        bell = any(decision.bell for _, decision in pending)
+        desktop = [message for message, decision in pending if decision.desktop]
+        toast = [message for message, decision in pending if decision.toast]
+        if bell:
             self._app.bell()
-        if decision.desktop:
+        if desktop:
+            title, body = self._group_texts(desktop)
             environ = os.environ if self._environ is None else self._environ
             tmux = bool(environ.get("TMUX"))
             self._write(desktop_notification(self.protocol, title, body, tmux=tmux))
-        if decision.toast:
+        if toast:
+            title, body = self._group_texts(toast)
             self._app.notify(
                 one_line(body, BODY_LIMIT),
                 title=one_line(title, TITLE_LIMIT),
-                severity="warning" if message.kind == "interrupt" else "information",
+                severity="warning" if any(m.kind == "interrupt" for m in toast) else "information",
                 timeout=TOAST_SECONDS,
                 markup=False,
             )
-        return decision
+
+    def _group_texts(self, messages: list[AttentionNeeded]) -> tuple[str, str]:
+        """The title and body that tell one alert, or several together."""
+        if len(messages) == 1:
+            return self._texts(messages[0])
+        asking = sum(1 for m in messages if m.kind == "interrupt")
+        ended = len(messages) - asking
+        parts = []
+        if asking:
+            parts.append(f"{asking} waiting for you")
+        if ended:
+            parts.append(f"{ended} run{'s' if ended > 1 else ''} ended")
+        names = [self._name(m) for m in messages[:GROUP_NAMES]]
+        more = len(messages) - len(names)
+        body = ", ".join(names) + (f" and {more} more" if more else "")
+        return ", ".join(parts), body
 
     def _repeated(self, message: AttentionNeeded) -> bool:
         now = time.monotonic()
         self._told = {k: t for k, t in self._told.items() if now - t < REPEAT_SECONDS}
-        key = (message.kind, message.thread_id, message.detail)
+        # the follow and the inbox word one question alike but cut it at different lengths
+        key = (message.kind, message.thread_id, message.detail[:DETAIL_KEY])
         if key in self._told:
             return True
         self._told[key] = now
         return False
 
     @staticmethod
-    def _texts(message: AttentionNeeded) -> tuple[str, str]:
+    def _name(message: AttentionNeeded) -> str:
+        """The thread's title, or the start of its id."""
+        return message.title or (f"thread {message.thread_id[:8]}" if message.thread_id else "")
+
+    @classmethod
+    def _texts(cls, message: AttentionNeeded) -> tuple[str, str]:
         """The alert's title and body (still untrusted: sanitized where they are written)."""
-        name = message.title or (f"thread {message.thread_id[:8]}" if message.thread_id else "")
+        name = cls._name(message)
         if message.kind == "interrupt":
             title = "waiting for you"
         elif message.duration is not None:
