@@ -79,8 +79,10 @@ async def pick(pilot: Pilot[Any], graph_id: str, name: str | None = None) -> Mai
     screen = await ready(pilot)
     search = screen.query_one("#assistant-search")
     search.focus()
-    search.value = ""  # type: ignore[attr-defined]
-    await pilot.press(*(name or graph_id))
+    # set at once, as a paste would (the filter sees the same Input.Changed): a Pilot key press
+    # waits for the app to idle, ~50-100 ms a key; typing key by key is tested where it matters
+    search.value = name or graph_id  # type: ignore[attr-defined]
+    await pilot.pause()
     await pilot.press("enter")
 
     def chosen() -> bool:
