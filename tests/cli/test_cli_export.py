@@ -24,6 +24,8 @@ from bbot_tui.session.thread_record import scrub
 from bbot_tui.stream.transcript import role_of
 from bbot_tui.text import sanitize
 
+pytestmark = pytest.mark.xdist_group("export-story")  # one worker builds the story thread once
+
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
 CANARY = "bbot_canary_0e4d2a9f51c7"

@@ -193,6 +193,7 @@ def crowded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         server.stop()
 
 
+@pytest.mark.xdist_group("crowded-server")  # its 2,000 threads are made once
 async def test_two_thousand_threads_are_three_search_requests(
     crowded_server: tuple[str, list[str]],
 ) -> None:
@@ -220,6 +221,7 @@ async def test_two_thousand_threads_are_three_search_requests(
         assert transport.requests == ["POST /threads/search"] * 8
 
 
+@pytest.mark.xdist_group("crowded-server")  # its 2,000 threads are made once
 async def test_the_cli_inbox_is_one_request_through_a_counting_proxy(
     crowded_server: tuple[str, list[str]],
 ) -> None:

@@ -385,9 +385,12 @@ async def test_token_by_token_renders_like_the_whole_document(name: str, width: 
         transcript, message = start(view)
         so_far = ""
         compared = 0
-        for token in tokens_of(text):
+        long = len(text) > 1000
+        for n, token in enumerate(tokens_of(text)):
             stream(view, transcript, message, token)
             so_far += token
+            if long and n % 4 and all(c.isalnum() or c == " " for c in token):
+                continue  # in a long text, a plain word's token is compared one time in four
             if not any(deliberate.applies(so_far) for deliberate in DELIBERATE):
                 assert streaming(view) == whole_document(view, so_far), so_far
                 compared += 1
