@@ -103,6 +103,17 @@ async def send(pilot: Pilot[Any], text: str) -> None:
     await pilot.press("enter")
 
 
+def run_started(screen: MainScreen) -> bool:
+    """The run started: it runs, or it already ended (a short run can start and end between
+    two looks of a loaded test, so ``running`` alone may never be seen True)."""
+    transcript = screen.transcript
+    return bool(
+        screen.running
+        or transcript.stop is not None
+        or any(m.role != "human" for m in transcript.messages)
+    )
+
+
 async def settle(pilot: Pilot[Any], screen: MainScreen) -> None:
     """Wait until no run streams and the app's workers are idle."""
     await wait_for(pilot, lambda: not screen.running, "the run to end")

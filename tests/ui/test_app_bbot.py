@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from app_pilot import own_assistant, pick, send, settle, wait_for
+from app_pilot import own_assistant, pick, run_started, send, settle, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 from bbot_proxy import BBotProxy
@@ -33,7 +33,7 @@ async def test_pick_send_and_answer_through_strict_bbot(server_url: str) -> None
             screen = await pick(pilot, "approval", name)
             assert screen.assistant is not None and screen.assistant.entity_id
             await send(pilot, "ship it")
-            await wait_for(pilot, lambda: screen.running, "the run to start")
+            await wait_for(pilot, lambda: run_started(screen), "the run to start")
             await settle(pilot, screen)
             assert screen.transcript.stop == "question"
             await send(pilot, "yes")

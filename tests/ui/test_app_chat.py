@@ -7,6 +7,7 @@ from app_pilot import (
     Recorder,
     own_assistant,
     pick,
+    run_started,
     send,
     settings_for,
     settle,
@@ -27,7 +28,7 @@ async def test_chat_creates_a_thread_and_streams_the_answer(server_url: str) -> 
         screen = await pick(pilot, "chat", name)
         assert isinstance(app.focused, Composer)  # Enter sends at once
         await send(pilot, "hello there")
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
 
         texts = [(m.role, m.text) for m in screen.transcript.messages]
@@ -65,7 +66,7 @@ async def test_agent_run_shows_a_tool_call_block(server_url: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await pick(pilot, "agent", name)
         await send(pilot, "weather?")
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
 
         messages = screen.transcript.messages
@@ -87,7 +88,7 @@ async def test_a_failing_graph_shows_the_error(server_url: str) -> None:
     async with app.run_test(size=(120, 40), message_hook=notes) as pilot:
         screen = await pick(pilot, "fail", name)
         await send(pilot, "go")
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
         assert screen.transcript.stop == "error"
         assert screen.status_bar.status == "error"
@@ -104,7 +105,7 @@ async def test_markup_and_escape_sequences_are_shown_literally(server_url: str) 
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await pick(pilot, "chat", name)
         await send(pilot, hostile)
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
         assert app.is_running  # no MarkupError, no quit action
         shown = view_text(screen)

@@ -12,7 +12,7 @@ import io
 import os
 
 import pytest
-from app_pilot import pick, send, settle, view_text, wait_for
+from app_pilot import pick, run_started, send, settle, view_text, wait_for
 
 from bbot_tui.cli import main as cli
 from bbot_tui.config import paths
@@ -48,7 +48,7 @@ async def test_demo_server_app_and_clean_stop() -> None:
             assert screen.status_bar.profile == DEMO_PROFILE
             assert isinstance(app.focused, Composer)
             await send(pilot, "hello")
-            await wait_for(pilot, lambda: screen.running, "the run to start")
+            await wait_for(pilot, lambda: run_started(screen), "the run to start")
             await settle(pilot, screen)
             shown = view_text(screen)
             assert "Hello from the bbot-tui demo" in shown

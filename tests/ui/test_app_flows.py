@@ -12,6 +12,7 @@ from app_pilot import (
     Recorder,
     own_assistant,
     pick,
+    run_started,
     screen_text,
     send,
     settings_for,
@@ -42,7 +43,7 @@ async def test_an_interrupt_is_answered_from_the_composer(server_url: str) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await pick(pilot, "approval", name)
         await send(pilot, "ship it")
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
 
         # the question is shown and the composer says Enter resumes it

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_pilot import Recorder, own_assistant, pick, send, settings_for, settle, wait_for
+from app_pilot import (
+    Recorder,
+    own_assistant,
+    pick,
+    run_started,
+    send,
+    settings_for,
+    settle,
+    wait_for,
+)
 from textual.widgets import Input, Static
 
 from bbot_tui.config.settings import load_settings, save_settings
@@ -23,7 +32,7 @@ async def test_settings_survive_a_restart(server_url: str, tmp_path: Path) -> No
     async with first.run_test(size=(120, 40)) as pilot:
         screen = await pick(pilot, "chat", name)
         await send(pilot, "remember me")
-        await wait_for(pilot, lambda: screen.running, "the run to start")
+        await wait_for(pilot, lambda: run_started(screen), "the run to start")
         await settle(pilot, screen)
         thread_id = screen.thread_id
         await pilot.press("ctrl+l")  # show the event log

@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from app_pilot import own_assistant, pick, screen_text, send, settings_for, settle, wait_for
+from app_pilot import (
+    own_assistant,
+    pick,
+    run_started,
+    screen_text,
+    send,
+    settings_for,
+    settle,
+    wait_for,
+)
 
 from bbot_tui.tui.app import make_app
 from bbot_tui.tui.screens.run_controller import RunPlan
@@ -61,7 +70,7 @@ async def test_t_opens_the_run_details_of_the_selected_messages_run(server_url: 
         screen = await pick(pilot, "agent", name)
         for text in ("weather?", "and again?"):
             await send(pilot, text)
-            await wait_for(pilot, lambda: screen.running, "the run to start")
+            await wait_for(pilot, lambda: run_started(screen), "the run to start")
             await settle(pilot, screen)
         assert len(screen.runs.timings) == 2
         first, second = (screen.runs.timings.for_message(m.key) for m in _ai(screen)[::3])
