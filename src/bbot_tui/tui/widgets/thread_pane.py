@@ -145,6 +145,7 @@ class ThreadPane(Vertical):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._threads: list[Thread] = []
+        self._render_pending = False
         self._visible: list[Thread] = []
         self.has_more = False
         """Whether the server has another page."""
@@ -193,7 +194,15 @@ class ThreadPane(Vertical):
         if index is not None:
             del self._threads[index]
         self._threads.insert(0 if to_top or index is None else index, thread)
-        self._render_list()
+        # redrawn once after this frame: runs ending together (followed threads) refresh their
+        # rows in a burst, and each redraw rebuilds the whole list and lays it out again
+        if not self._render_pending:
+            self._render_pending = True
+            self.call_after_refresh(self._render_pending_list)
+
+    def _render_pending_list(self) -> None:
+        if self._render_pending:
+            self._render_list()
 
     def remove(self, thread_id: str) -> None:
         """Drop a thread from the list."""
@@ -212,6 +221,7 @@ class ThreadPane(Vertical):
         self._render_list(prefer_current=True)
 
     def _render_list(self, *, prefer_current: bool = False) -> None:
+        self._render_pending = False
         if not self.is_mounted:
             return
         needle = self.query_one("#thread-search", Input).value.strip().casefold()
