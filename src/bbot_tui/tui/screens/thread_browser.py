@@ -254,7 +254,7 @@ class ThreadBrowser:
             True when it was the open thread (the caller then starts a new conversation).
         """
         await self._host.services.client.threads.delete(thread_id)
-        self._host.thread_pane.remove(thread_id)
+        self._host.thread_pane.remove_thread(thread_id)
         self._host.notify(f"Deleted {one_line(title, 60)!r}.", markup=False)
         return thread_id == self.thread_id
 

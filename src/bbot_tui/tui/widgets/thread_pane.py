@@ -204,7 +204,7 @@ class ThreadPane(Vertical):
         if self._render_pending:
             self._render_list()
 
-    def remove(self, thread_id: str) -> None:
+    def remove_thread(self, thread_id: str) -> None:
         """Drop a thread from the list."""
         self._threads = [t for t in self._threads if t.thread_id != thread_id]
         self._render_list()
