@@ -40,6 +40,18 @@ def _question(messages: Sequence[BaseMessage]) -> str:
     return last_human_text(messages).strip() or "(an empty message)"
 
 
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def _echo(question: str, limit: int = 80) -> str:
+    """The question's first line, cut and with Markdown's signs escaped, to quote inside an
+    answer's emphasis (a message with an attached file holds its whole text, fences and all)."""
+    line = next((part.strip() for part in question.splitlines() if part.strip()), question)
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return _MARKDOWN_SIGNS.sub(r"\\\1", line)
+
+
 # --- demo_chat -----------------------------------------------------------------------------------
 
 
@@ -47,7 +59,7 @@ def chat_answer(question: str) -> str:
     """The Markdown answer of ``demo_chat``."""
     return f"""## Hello from the bbot-tui demo 👋
 
-You asked: *{question}*
+You asked: *{_echo(question)}*
 
 I'm a scripted demo assistant running on a **real local LangGraph Agent Server**, so everything
 you see is streamed exactly like a B-Bot answer:
@@ -298,7 +310,7 @@ async def search_node(state: MessagesState) -> dict[str, Any]:
     found = []
     for i, source in enumerate(SOURCES, start=1):
         write({"step": "search", "source": source, "progress": f"{i}/{len(SOURCES)}"})
-        found.append(f"- {source}: a relevant note about *{_question(messages)}*")
+        found.append(f"- {source}: a relevant note about *{_echo(_question(messages))}*")
     return {"messages": [await _say(messages, "Findings:\n\n" + "\n".join(found))]}
 
 
@@ -318,7 +330,7 @@ research = _research.compile(name="research")
 
 async def plan_node(state: MessagesState) -> dict[str, Any]:
     messages = state["messages"]
-    text = f"I'll ask my research subgraph about *{_question(messages)}*."
+    text = f"I'll ask my research subgraph about *{_echo(_question(messages))}*."
     return {"messages": [await _say(messages, text)]}
 
 
