@@ -210,6 +210,8 @@ async def test_search_command_opens_the_search_with_its_count(server_url: str) -
         await wait_for(pilot, lambda: screen.search_bar.is_open, "the search bar again")
         await pilot.press(*"streamed")
         await wait_for(pilot, lambda: screen.search_bar.count == (1, 1), "one match")
+        field = screen.query_one("#search-input")
+        assert field.size.height == 1 and "streamed" in field.render_line(0).text  # typed, seen
 
 
 async def test_textual_autocomplete_cannot_target_the_composer() -> None:

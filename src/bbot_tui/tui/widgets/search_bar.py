@@ -69,7 +69,9 @@ class SearchBar(Horizontal):
         return ()
 
     def _build(self) -> Input:
-        self._field = Input(placeholder="find in this conversation", id="search-input")
+        self._field = Input(
+            placeholder="find in this conversation", id="search-input", compact=True
+        )
         self._count = Static("", id="search-count", markup=False)
         self.mount(self._field, self._count)
         return self._field
