@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 # Four pytest workers on two cores: the tests mostly wait (each run waits for the real server's
 # run queue, which polls every half second), a worker uses about a third of a core; measured on
-# 2 cores: 2 workers 14 min (the CI run), 3 workers 10.7 min, 4 workers 9.5 min (81% busy).
+# 2 cores: 2 workers 14 min (the CI run), 3 workers 10.7 min, 4 workers 7.8-9.5 min.
 WORKERS ?= 4
 
 .PHONY: install demo test check lint format bench clean
