@@ -9,6 +9,7 @@ status, the server's ``detail`` and the exception's class name only).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "StreamTooLarge",
     "TransportError",
     "Unprocessable",
+    "UnsupportedOption",
     "WrongContentType",
     "detail_from_body",
     "http_error_from_response",
@@ -61,6 +63,23 @@ class ApiError(Exception):
 
 class ConfigError(ApiError):
     """The client is configured wrongly (bad URL, bad key, insecure transport)."""
+
+
+class UnsupportedOption(ConfigError):
+    """A run option the event protocol cannot carry (the run is not started).
+
+    Attributes:
+        options: the options, by name.
+    """
+
+    def __init__(self, options: Sequence[str], why: str = "") -> None:
+        names = ", ".join(options)
+        super().__init__(
+            f"the event protocol cannot carry {names}" + (f" ({why})" if why else ""),
+            hint="run with --protocol runs (or the profile's protocol: runs), or unset "
+            + ("it" if len(options) == 1 else "them"),
+        )
+        self.options = list(options)
 
 
 # --- HTTP status errors ------------------------------------------------------------------

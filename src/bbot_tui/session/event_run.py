@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from bbot_tui.api import errors
 from bbot_tui.api.client import AgentClient
+from bbot_tui.api.errors import UnsupportedOption
 from bbot_tui.api.models import RunCreate
 from bbot_tui.api.thread_events import InputAnswer
 from bbot_tui.session.core import ACTIVE, RETRYABLE, SessionUpdate, backoff
@@ -76,23 +77,6 @@ OVERLAP: Final = 64
 each connection itself, and the events it makes up (lifecycle, questions) may land a few places
 apart from one connection to the next; what comes twice is dropped by ``event_id``."""
 _DEDUP_WINDOW: Final = 4096
-
-
-class UnsupportedOption(errors.ConfigError):
-    """A run option the event protocol cannot carry (the run is not started).
-
-    Attributes:
-        options: the options, by name.
-    """
-
-    def __init__(self, options: Sequence[str], why: str = "") -> None:
-        names = ", ".join(options)
-        super().__init__(
-            f"the event protocol cannot carry {names}" + (f" ({why})" if why else ""),
-            hint="run with --protocol runs (or the profile's protocol: runs), or unset "
-            + ("it" if len(options) == 1 else "them"),
-        )
-        self.options = list(options)
 
 
 def run_start_params(body: RunCreate) -> dict[str, Any]:
