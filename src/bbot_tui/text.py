@@ -33,7 +33,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["one_line", "sanitize", "sanitize_json_for_display", "visible_controls"]
+__all__ = [
+    "markdown_literal",
+    "one_line",
+    "sanitize",
+    "sanitize_json_for_display",
+    "visible_controls",
+]
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _SURROGATES = "\ud800-\udfff"
@@ -144,6 +150,22 @@ def one_line(text: str, limit: int = 80) -> str:
     if len(flat) <= limit:
         return flat
     return flat[: limit - 1].rstrip() + "…"
+
+
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def markdown_literal(text: str, limit: int = 500) -> str:
+    """Markdown inline text that shows ``text`` literally, on one line.
+
+    Args:
+        text: Untrusted text.
+        limit: Maximum length before escaping (see :func:`one_line`).
+
+    Returns:
+        :func:`one_line` of the text with every sign Markdown could read escaped by a backslash.
+    """
+    return _MARKDOWN_SIGNS.sub(r"\\\1", one_line(text, limit))
 
 
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")

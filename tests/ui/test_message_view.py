@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from app_pilot import wait_for
 from textual.app import App, ComposeResult
 from textual.message import Message as TextualMessage
 
@@ -42,15 +42,6 @@ def _long_answer(sections: int) -> str:
     return "\n\n".join(f"Paragraph {i} of the answer, long enough." for i in range(sections))
 
 
-async def _until(pilot: Any, condition: Callable[[], bool], rounds: int = 50) -> None:
-    """Frames until ``condition`` holds (the view redraws at most every few frames; a loaded
-    machine needs more of them); the caller's assertions say what was expected."""
-    for _ in range(rounds):
-        if condition():
-            return
-        await pilot.pause(0.05)
-
-
 async def test_follow_sticks_to_the_bottom_and_stops_when_scrolled_up() -> None:
     app = ViewApp()
     async with app.run_test(size=(100, 40)) as pilot:
@@ -65,10 +56,12 @@ async def test_follow_sticks_to_the_bottom_and_stops_when_scrolled_up() -> None:
             transcript.touch(message)
             if i % 7 == 0:
                 await pilot.pause()
-        await _until(pilot, lambda: any("Paragraph 59" in line for line in _screen(view)))
+        # the view redraws at most every few frames; a loaded machine needs more of them
+        await wait_for(pilot, lambda: any("Paragraph 59" in line for line in _screen(view)), "59")
         assert view.follow
         assert view.max_scroll_y > 0
         assert view.scroll_offset.y == view.max_scroll_y
+        assert any("Paragraph 59" in line for line in _screen(view))
 
         await pilot.press("pageup")
         assert not view.follow
@@ -82,9 +75,10 @@ async def test_follow_sticks_to_the_bottom_and_stops_when_scrolled_up() -> None:
         assert not any("Paragraph 79" in line for line in _screen(view))
 
         await pilot.press("end")
-        await _until(pilot, lambda: any("Paragraph 79" in line for line in _screen(view)))
+        await wait_for(pilot, lambda: any("Paragraph 79" in line for line in _screen(view)), "79")
         assert view.follow
         assert view.scroll_offset.y == view.max_scroll_y
+        assert any("Paragraph 79" in line for line in _screen(view))
 
         await pilot.press("g")
         assert view.scroll_offset.y == 0 and not view.follow

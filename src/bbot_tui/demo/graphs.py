@@ -27,6 +27,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import interrupt
 
 from bbot_tui.demo.fakes import ScriptedChatModel, last_human_text
+from bbot_tui.text import markdown_literal
 
 DELAY = 0.02
 """Seconds between streamed words: fast, but slow enough to watch the stream."""
@@ -40,16 +41,11 @@ def _question(messages: Sequence[BaseMessage]) -> str:
     return last_human_text(messages).strip() or "(an empty message)"
 
 
-_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>#|~])")
-
-
 def _echo(question: str, limit: int = 80) -> str:
     """The question's first line, cut and with Markdown's signs escaped, to quote inside an
     answer's emphasis (a message with an attached file holds its whole text, fences and all)."""
-    line = next((part.strip() for part in question.splitlines() if part.strip()), question)
-    if len(line) > limit:
-        line = line[: limit - 1].rstrip() + "…"
-    return _MARKDOWN_SIGNS.sub(r"\\\1", line)
+    line = next((part for part in question.splitlines() if part.strip()), question)
+    return markdown_literal(line, limit)
 
 
 # --- demo_chat -----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from bbot_tui import __version__
 from bbot_tui.api.models import Interrupt, Run, ThreadState
 from bbot_tui.session.thread_record import ThreadRecord, assistant_id_of, scrub
 from bbot_tui.stream.transcript import role_of
-from bbot_tui.text import one_line, sanitize
+from bbot_tui.text import markdown_literal, one_line, sanitize
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -77,7 +77,6 @@ JSON_FORMAT = "bbot-tui.thread-export/1"
 """The ``format`` field of a JSON export."""
 
 _UNSAFE_JSON = re.compile("[\u2028\u2029]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 _BACKTICKS = re.compile(r"`+")
 _CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -108,11 +107,6 @@ class Entry:
     parts: list[tuple[str, str]] = field(default_factory=list)
     message_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def _escape(text: str) -> str:
-    """Markdown inline text that shows ``text`` literally, on one line."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text, 500))
 
 
 def _code(text: str) -> str:
@@ -373,7 +367,7 @@ def _message_entry(message: dict[str, Any], nodes: dict[str, str], seen: dict[st
         node = nodes.get(message_id or "")
         where = f" · node {_code(node)}" if node else ""
         name = message.get("name")
-        who = f" · {_escape(name)}" if isinstance(name, str) and name else ""
+        who = f" · {markdown_literal(name)}" if isinstance(name, str) and name else ""
         entry = Entry("ai", f"AI{who}{where}{stamp}")
     elif role == "tool":
         tool = message.get("name")
@@ -390,7 +384,7 @@ def _message_entry(message: dict[str, Any], nodes: dict[str, str], seen: dict[st
     elif role == "system":
         entry = Entry("system", f"System{stamp}")
     else:
-        entry = Entry("message", f"{_escape(role) or 'Message'}{stamp}")
+        entry = Entry("message", f"{markdown_literal(role) or 'Message'}{stamp}")
     if content:
         parts.append(("content", content))
     for call in message.get("tool_calls") or []:
@@ -496,7 +490,7 @@ def _header(record: ThreadRecord) -> list[tuple[str, str]]:
     assistant = record.assistant
     assistant_id = assistant_id_of(record)
     if assistant is not None:
-        text = _escape(assistant.label) + f" ({_code(assistant.assistant_id)}"
+        text = markdown_literal(assistant.label) + f" ({_code(assistant.assistant_id)}"
         text += f", graph {_code(assistant.graph_id)})" if assistant.graph_id else ")"
         rows.append(("Assistant", text))
     elif assistant_id:
@@ -504,18 +498,21 @@ def _header(record: ThreadRecord) -> list[tuple[str, str]]:
     rows.append(("Server", _code(record.server)))
     rows.append(("Thread", _code(record.thread.thread_id)))
     if record.thread.status:
-        rows.append(("Status", _escape(record.thread.status)))
+        rows.append(("Status", markdown_literal(record.thread.status)))
     for label, value in (
         ("Created", record.thread.created_at),
         ("Updated", record.thread.updated_at),
     ):
         if value:
-            rows.append((label, _escape(_when(value))))
+            rows.append((label, markdown_literal(_when(value))))
     rows.append(
-        ("Exported", _escape(f"{_when(datetime.now(UTC).isoformat())} by bbot-tui {__version__}"))
+        (
+            "Exported",
+            markdown_literal(f"{_when(datetime.now(UTC).isoformat())} by bbot-tui {__version__}"),
+        )
     )
     for note in record.notes:
-        rows.append(("Note", _escape(note)))
+        rows.append(("Note", markdown_literal(note)))
     return rows
 
 
@@ -546,7 +543,7 @@ def to_markdown(record: ThreadRecord, secrets: Iterable[str] = ()) -> str:
         secrets: values to mask wherever they appear.
     """
     clean = _scrubbed(record, secrets)
-    lines = [f"# {_escape(_title(clean))}", ""]
+    lines = [f"# {markdown_literal(_title(clean))}", ""]
     lines += [f"- **{label}:** {value}" for label, value in _header(clean)]
     for entry in entries(clean):
         lines += ["", f"## {entry.title}"]

@@ -17,7 +17,8 @@ told). The same alert for the same thread within :data:`REPEAT_SECONDS` is told 
 follow and the inbox may both see one interrupt).
 
 **Together.** Alerts that arrive within :data:`GROUP_SECONDS` of the first are told together:
-one bell, one desktop notification and one toast that name them all ("3 threads need you").
+one bell, one desktop notification and one toast that count them and name the first few
+("20 waiting for you, 1 run ended": "T0, T1, T2 and 18 more").
 Twenty followed threads stopping on the same question at once are one toast, not twenty (each
 toast is a widget mounted on the screen, and twenty of them cost the next key press a tenth
 of a second).
@@ -349,10 +350,11 @@ class Alerter:
                 markup=False,
             )
 
-    def _group_texts(self, messages: list[AttentionNeeded]) -> tuple[str, str]:
+    @classmethod
+    def _group_texts(cls, messages: list[AttentionNeeded]) -> tuple[str, str]:
         """The title and body that tell one alert, or several together."""
         if len(messages) == 1:
-            return self._texts(messages[0])
+            return cls._texts(messages[0])
         asking = sum(1 for m in messages if m.kind == "interrupt")
         ended = len(messages) - asking
         parts = []
@@ -360,7 +362,7 @@ class Alerter:
             parts.append(f"{asking} waiting for you")
         if ended:
             parts.append(f"{ended} run{'s' if ended > 1 else ''} ended")
-        names = [self._name(m) for m in messages[:GROUP_NAMES]]
+        names = [cls._name(m) for m in messages[:GROUP_NAMES]]
         more = len(messages) - len(names)
         body = ", ".join(names) + (f" and {more} more" if more else "")
         return ", ".join(parts), body
